@@ -1,0 +1,262 @@
+"""The one place that wires the pieces together: images → features → targets → objective → loop.
+
+``synthesize_texture`` and ``stylize`` are the public face (PIL in, PIL out); ``run_texture`` and
+``run_stylize`` return the full record (loss history, resolved settings) that the CLI writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from PIL import Image
+
+from .config import StylizeSettings, TextureSettings
+from .errors import TexstyleError
+from .features import VGGFeatures
+from .image import ImageInput, fit_long_side, load_image, resize, to_pil
+from .layers import min_input_size
+from .losses import Objective, style_targets
+from .pyramid import level_shapes
+from .samples import is_sample, load_sample
+from .optimize import OptimResult, Progress, optimize
+from .weights import VGGWeights, load_weights
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Progress], None]
+
+
+@dataclass
+class RunResult:
+    """An output image with everything needed to reproduce and judge it."""
+
+    image: torch.Tensor  # (1, 3, H, W) in [0, 1], on the CPU
+    history: list[dict[str, float]]
+    settings: dict[str, Any]  # resolved: sizes, device and layer weights filled in
+    elapsed: float
+
+    def to_pil(self) -> Image.Image:
+        return to_pil(self.image)
+
+
+def read_input(source: ImageInput, what: str) -> torch.Tensor:
+    """Like ``image.load_image``, and ``sample:NAME`` names a built-in sample."""
+    if is_sample(source):
+        return load_image(load_sample(source), what)
+    return load_image(source, what)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_weights(spec: str) -> VGGWeights:
+    return load_weights(spec)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TexstyleError("device 'cuda' requested but no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
+
+
+def output_shape(settings: TextureSettings, reference: tuple[int, int]) -> tuple[int, int]:
+    """(H, W) of the output: explicit width/height, else ``size`` as the long side of ``reference``.
+
+    With only one of width/height, the other follows the reference's aspect ratio.
+    """
+    ref_h, ref_w = reference
+    if settings.width is not None and settings.height is not None:
+        return settings.height, settings.width
+    if settings.width is not None:
+        return max(1, round(settings.width * ref_h / ref_w)), settings.width
+    if settings.height is not None:
+        return settings.height, max(1, round(settings.height * ref_w / ref_h))
+    long_side = settings.size if settings.size is not None else max(ref_h, ref_w)
+    return fit_long_side(ref_h, ref_w, long_side)
+
+
+def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float | None) -> tuple[int, int]:
+    """Size at which the style image is analysed.
+
+    Texture statistics depend on scale, so the exemplar's long side follows the output's
+    (``scale`` x output long side).  With no scale given we also never upscale the exemplar: a
+    large texture grown from a small sample keeps the sample's element size instead of blurring it.
+    """
+    out_long = max(out_hw)
+    style_long = max(style_hw)
+    target = round(out_long * scale) if scale is not None else min(style_long, out_long)
+    return fit_long_side(*style_hw, max(1, target))
+
+
+def _check_size(name: str, hw: tuple[int, int], layers: list[str]) -> None:
+    need = min_input_size(layers)
+    if min(hw) < need:
+        raise TexstyleError(
+            f"{name} is {hw[1]}x{hw[0]} px, too small for layer {_deepest(layers)}: "
+            f"it needs at least {need} px on each side"
+        )
+
+
+def _deepest(layers: list[str]) -> str:
+    from .layers import layer_index
+
+    return max(layers, key=layer_index)
+
+
+def _initial_image(init: str, shape: tuple[int, int], *, like: torch.Tensor,
+                   content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    h, w = shape
+    if init == "content":
+        if content is None:
+            raise TexstyleError("init 'content' needs a content image; use 'noise' or a path")
+        return content.clone()
+    if init == "noise":
+        # Small noise around the style image's mean colour: starting at the right colour and
+        # contrast saves iterations compared with the paper's uniform [0, 1] noise.
+        mean = like.mean(dim=(2, 3), keepdim=True)
+        noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
+        return (mean + noise).clamp(0, 1)
+    return resize(read_input(init, "init image"), h, w)
+
+
+def _run(
+    style: ImageInput,
+    content: ImageInput | None,
+    settings: TextureSettings,
+    callback: Callback | None,
+) -> RunResult:
+    device = resolve_device(settings.device)
+    torch.manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+
+    style_full = read_input(style, "style image")
+    content_full = read_input(content, "content image") if content is not None else None
+    reference = content_full if content_full is not None else style_full
+    out_hw = output_shape(settings, tuple(reference.shape[-2:]))
+
+    is_stylize = isinstance(settings, StylizeSettings)
+    layers = list(settings.style_layers)
+    if is_stylize:
+        layers.append(settings.content_layer)
+    _check_size("output", out_hw, layers)
+    style_hw = style_shape(tuple(style_full.shape[-2:]), out_hw, settings.style_scale)
+    _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
+
+    weights = _cached_weights(settings.weights)
+    extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
+    layer_weights = settings.normalized_layer_weights()
+    shapes = level_shapes(out_hw, min_input_size(layers))
+    grand_total = settings.iters * len(shapes)
+
+    image: torch.Tensor | None = None
+    history: list[dict[str, float]] = []
+    elapsed = 0.0
+    for level, hw in enumerate(shapes, start=1):
+        objective = _level_objective(extractor, settings, style_full, content_full, hw, layer_weights,
+                                     device)
+        if image is None:
+            content_img = resize(content_full, *hw) if content_full is not None else None
+            image = _initial_image(settings.init, hw, like=style_full, content=content_img,
+                                   generator=generator)
+        else:
+            image = resize(image, *hw)
+        log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
+                 device, settings.iters)
+        report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
+                                 total=grand_total, elapsed_before=elapsed)
+        result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
+                                       optimizer=settings.optimizer, lr=settings.lr, callback=report)
+        image = result.image
+        history += [record | {"level": float(level)} for record in result.history]
+        elapsed += result.elapsed
+
+    resolved = settings.to_dict() | {
+        "mode": "stylize" if is_stylize else "texture",
+        "output_size": [out_hw[1], out_hw[0]],
+        "style_size": [style_hw[1], style_hw[0]],
+        "levels": [[w, h] for h, w in shapes],
+        "device": str(device),
+        "layer_weights": list(layer_weights.values()),
+        "style_layers": list(settings.style_layers),
+    }
+    return RunResult(image.cpu(), history, resolved, elapsed)
+
+
+def _level_objective(extractor: VGGFeatures, settings: TextureSettings, style_full: torch.Tensor,
+                     content_full: torch.Tensor | None, hw: tuple[int, int],
+                     layer_weights: dict[str, float], device: torch.device) -> Objective:
+    """Targets for one pyramid level: the style is analysed at the scale that matches ``hw``."""
+    style_hw = style_shape(tuple(style_full.shape[-2:]), hw, settings.style_scale)
+    with torch.no_grad():
+        feats = extractor(resize(style_full, *style_hw).to(device))
+    objective = Objective(extractor, style_targets(feats, settings.style_layers), layer_weights,
+                          style_weight=settings.style_weight, tv_weight=settings.tv_weight)
+    if isinstance(settings, StylizeSettings) and content_full is not None:
+        with torch.no_grad():
+            target = extractor(resize(content_full, *hw).to(device))[settings.content_layer]
+        objective = replace(objective, content_target=target, content_layer=settings.content_layer,
+                            content_weight=settings.content_weight)
+    return objective
+
+
+def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,
+                    offset: int, total: int, elapsed_before: float) -> Callback | None:
+    """Turn one level's progress into progress over the whole pyramid."""
+    if callback is None:
+        return None
+
+    def report(p: Progress) -> None:
+        callback(replace(p, iteration=p.iteration + offset, total=total,
+                         elapsed=p.elapsed + elapsed_before, level=level, levels=levels,
+                         size=(hw[1], hw[0])))
+
+    return report
+
+
+def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
+              options: dict[str, Any]) -> TextureSettings:
+    unknown = set(options) - set(cls.field_names())
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
+                        f"valid: {', '.join(cls.field_names())}")
+    for key in ("style_layers", "layer_weights"):
+        if options.get(key) is not None:
+            options[key] = tuple(options[key])
+    base = settings if settings is not None else cls()
+    return replace(base, **options)
+
+
+def run_texture(style: ImageInput, settings: TextureSettings | None = None,
+                callback: Callback | None = None, **options: Any) -> RunResult:
+    """Grow a texture from ``style``; returns the image with its loss history and settings."""
+    return _run(style, None, _settings(TextureSettings, settings, options), callback)
+
+
+def run_stylize(content: ImageInput, style: ImageInput, settings: StylizeSettings | None = None,
+                callback: Callback | None = None, **options: Any) -> RunResult:
+    """Paint ``content`` in the style of ``style``; returns the image, history and settings."""
+    return _run(style, content, _settings(StylizeSettings, settings, options), callback)
+
+
+def synthesize_texture(style: ImageInput, *, callback: Callback | None = None,
+                       **options: Any) -> Image.Image:
+    """A texture that VGG-19 cannot tell from ``style`` by its Gram matrices.
+
+    ``style`` may be a path, a PIL image, a NumPy array or a (3, H, W) tensor in [0, 1].
+    ``options`` are the fields of ``TextureSettings`` (size, iters, seed, style_layers, …).
+    """
+    return run_texture(style, callback=callback, **options).to_pil()
+
+
+def stylize(content: ImageInput, style: ImageInput, *, callback: Callback | None = None,
+            **options: Any) -> Image.Image:
+    """``content`` painted in the style of ``style`` (Gatys et al., 2016).
+
+    ``options`` are the fields of ``StylizeSettings`` (content_weight, style_weight, …).
+    """
+    return run_stylize(content, style, callback=callback, **options).to_pil()

@@ -1,0 +1,288 @@
+"""The command line: parse, check paths before any work, render progress, write the record.
+
+Flags and their defaults come from ``config.TextureSettings`` / ``StylizeSettings``; this module
+adds only what belongs to files and terminals (output paths, --overwrite, --save-every, --quiet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from PIL import Image
+
+from . import __version__
+from .api import RunResult, run_stylize, run_texture
+from .config import StylizeSettings, TextureSettings
+from .errors import TexstyleError
+from .image import save_image, write_text
+from .layers import LAYER_NAMES
+from .optimize import Progress
+from .report import contact_sheet
+from .samples import SAMPLE_NAMES, is_sample
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> None:
+    d = cls()
+    p.add_argument("-o", "--output", required=True, type=Path, help="output image (.png, .jpg, …)")
+    p.add_argument("--size", type=int, default=d.size, help=f"long side of the output in px (default {d.size})")
+    p.add_argument("--width", type=int, help="output width in px (with --height: exact size)")
+    p.add_argument("--height", type=int, help="output height in px")
+    p.add_argument("--iters", type=int, default=d.iters,
+                   help=f"iterations per pyramid level (default {d.iters})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    p.add_argument("--style-layers", type=_names, default=d.style_layers, metavar="L1,L2,…",
+                   help=f"layers whose Gram matrices are matched (default {','.join(d.style_layers)})")
+    p.add_argument("--layer-weights", type=_floats, metavar="W1,W2,…",
+                   help="one weight per style layer, normalised to sum 1 (default equal)")
+    p.add_argument("--style-weight", type=float, default=d.style_weight,
+                   help=f"weight of the style term (default {d.style_weight:g})")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight,
+                   help=f"weight of total-variation smoothing (default {d.tv_weight:g})")
+    p.add_argument("--pooling", choices=("avg", "max"), default=d.pooling,
+                   help=f"pooling in VGG (default {d.pooling}, as Gatys et al. for synthesis)")
+    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer,
+                   help=f"(default {d.optimizer})")
+    p.add_argument("--lr", type=float, help="step size (default 1 for L-BFGS, 0.02 for Adam)")
+    init_help = "content, noise or an image path" if cls is StylizeSettings else "noise or an image path"
+    p.add_argument("--init", default=d.init, help=f"starting image: {init_help} (default {d.init})")
+    p.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
+                   help=f"VGG-19 weights (default {d.weights})")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
+                   help=f"(default {d.device}: CUDA when present)")
+    p.add_argument("--style-scale", type=float, default=d.style_scale,
+                   help="style image long side relative to the output's (default: the output's, "
+                        "never upscaled)")
+    p.add_argument("--save-every", type=int, metavar="N",
+                   help="also save the current image every N iterations (OUT.iterNNNNN.png)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="texstyle", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"texstyle {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    samples = f"(or sample:NAME, NAME one of {', '.join(SAMPLE_NAMES)})"
+
+    tex = sub.add_parser("texture", help="grow a texture from an exemplar",
+                         description="Grow a texture whose VGG-19 Gram matrices match the exemplar's.")
+    tex.add_argument("style", help=f"exemplar image {samples}")
+    _add_run_options(tex, TextureSettings)
+
+    sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
+                         description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
+    sty.add_argument("content", help=f"content image {samples}")
+    sty.add_argument("--style", required=True, help="style image (a painting, say)")
+    _add_run_options(sty, StylizeSettings)
+    d = StylizeSettings()
+    sty.add_argument("--content-weight", type=float, default=d.content_weight,
+                     help=f"weight of the content term (default {d.content_weight:g})")
+    sty.add_argument("--content-layer", default=d.content_layer,
+                     help=f"layer whose activations are kept (default {d.content_layer})")
+
+    demo = sub.add_parser("demo", help="make a texture and a stylised photo from built-in samples",
+                          description="Make a texture and a stylised photo from built-in samples, "
+                                      "with a contact sheet.")
+    demo.add_argument("--out-dir", type=Path, default=Path("texstyle-demo"),
+                      help="folder for the results (default ./texstyle-demo)")
+    demo.add_argument("--size", type=int, default=256, help="long side in px (default 256)")
+    demo.add_argument("--iters", type=int, default=50, help="iterations per level (default 50)")
+    demo.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    demo.add_argument("--overwrite", action="store_true", help="replace earlier demo results")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="texstyle: %(message)s")
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        return _run_command(args)
+    except TexstyleError as exc:
+        print(f"texstyle: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("texstyle: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    if args.width is not None or args.height is not None:
+        values["size"] = None
+    return cls(**values)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    is_stylize = args.command == "stylize"
+    settings = _settings_from_args(args, StylizeSettings if is_stylize else TextureSettings)
+    inputs = [args.style, args.init] + ([args.content] if is_stylize else [])
+    if args.save_every is not None and args.save_every <= 0:
+        raise TexstyleError(f"--save-every must be a positive integer, got {args.save_every}")
+    outputs = planned_outputs(args.output, settings, args.save_every)
+    check_outputs(outputs, inputs, overwrite=args.overwrite)
+
+    render = _Renderer(args.output, args.save_every, args.overwrite, quiet=args.quiet)
+    try:
+        if is_stylize:
+            result = run_stylize(args.content, args.style, settings, callback=render)
+        else:
+            result = run_texture(args.style, settings, callback=render)
+    finally:
+        render.close()
+    _write_result(result, args.output, overwrite=args.overwrite)
+    w, h = result.settings["output_size"]
+    print(f"texstyle: wrote {args.output} ({w}x{h}) in {result.elapsed:.1f} s")
+    return 0
+
+
+def record_path(output: Path) -> Path:
+    """The run record sits next to the image: OUT.png → OUT.json."""
+    return output.with_suffix(".json")
+
+
+def snapshot_path(output: Path, iteration: int) -> Path:
+    return output.with_name(f"{output.stem}.iter{iteration:05d}{output.suffix}")
+
+
+def planned_outputs(output: Path, settings: TextureSettings, save_every: int | None) -> list[Path]:
+    """Every file a run will write, known before it starts so clashes are caught up front."""
+    paths = [output, record_path(output)]
+    if save_every:
+        # An upper bound on the iterations: one level per halving of the long side.
+        total = settings.iters * 12
+        paths += [snapshot_path(output, i) for i in range(save_every, total + 1, save_every)]
+    return paths
+
+
+def check_outputs(outputs: list[Path], inputs: Sequence[object], *, overwrite: bool) -> None:
+    """Refuse to start a run that would write over an input, or over anything without --overwrite."""
+    if Image.registered_extensions().get(outputs[0].suffix.lower()) is None:
+        raise TexstyleError(f"output {outputs[0]} needs an image extension such as .png or .jpg")
+    input_paths = {Path(str(p)).resolve() for p in inputs
+                   if p is not None and isinstance(p, str | Path) and not is_sample(p)
+                   and Path(str(p)).exists()}
+    for path in outputs:
+        if path.resolve() in input_paths:
+            raise TexstyleError(f"refusing to write {path}: it is one of the inputs")
+        if path.is_dir():
+            raise TexstyleError(f"output {path} is a folder; give a file name such as out.png")
+        if path.exists() and not overwrite:
+            raise TexstyleError(f"output exists: {path} (pass --overwrite to replace it)")
+
+
+def _write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
+    save_image(result.image, output, overwrite=overwrite)
+    record = {"texstyle": __version__, "output": str(output), "elapsed_s": round(result.elapsed, 3),
+              "settings": result.settings, "history": result.history}
+    write_text(json.dumps(record, indent=1, default=str) + "\n", record_path(output),
+               overwrite=overwrite)
+
+
+class _Renderer:
+    """The library reports, the CLI renders: a tqdm bar plus optional snapshots."""
+
+    def __init__(self, output: Path, save_every: int | None, overwrite: bool, *, quiet: bool,
+                 label: str | None = None) -> None:
+        self.output, self.save_every, self.overwrite = output, save_every, overwrite
+        self.quiet, self.label = quiet, label
+        self.bar = None
+
+    def __call__(self, p: Progress) -> None:
+        if not self.quiet:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=p.total, desc=self.label, unit="it", dynamic_ncols=True,
+                                file=sys.stderr)
+            self.bar.set_postfix_str(_postfix(p), refresh=False)
+            self.bar.update(p.iteration - self.bar.n)
+        if self.save_every and p.iteration % self.save_every == 0:
+            save_image(p.image(), snapshot_path(self.output, p.iteration), overwrite=self.overwrite)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _postfix(p: Progress) -> str:
+    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total")
+    return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The README's first command: a texture and a stylisation from built-in samples."""
+    if args.size <= 0 or args.iters <= 0:
+        raise TexstyleError("--size and --iters must be positive integers")
+    out: Path = args.out_dir
+    jobs: list[tuple[str, Callable[[_Renderer], RunResult]]] = [
+        ("texture", lambda cb: run_texture("sample:cells", size=args.size, iters=args.iters,
+                                           device=args.device, callback=cb)),
+        ("stylized", lambda cb: run_stylize("sample:cat", "sample:mosaic", size=args.size,
+                                            iters=args.iters, device=args.device, callback=cb)),
+    ]
+    targets = [out / "texture.png", out / "stylized.png"]
+    check_outputs([*targets, *(record_path(t) for t in targets), out / "contact_sheet.png"], [],
+                  overwrite=args.overwrite)
+    start = time.perf_counter()
+    results = {}
+    for (name, job), target in zip(jobs, targets):
+        render = _Renderer(target, None, args.overwrite, quiet=args.quiet, label=name)
+        try:
+            results[name] = job(render)
+        finally:
+            render.close()
+        _write_result(results[name], target, overwrite=args.overwrite)
+
+    from .api import read_input
+    from .image import to_pil
+
+    def sample(name: str) -> Image.Image:
+        return to_pil(read_input(f"sample:{name}", name))
+
+    sheet = contact_sheet(
+        [
+            [("exemplar (sample:cells)", sample("cells")), ("texture", results["texture"].to_pil())],
+            [("content (sample:cat)", sample("cat")), ("style (sample:mosaic)", sample("mosaic")),
+             ("stylized", results["stylized"].to_pil())],
+        ],
+        title=f"texstyle demo: Gram-matrix texture synthesis and style transfer ({args.size} px)",
+    )
+    save_image(sheet, out / "contact_sheet.png", overwrite=args.overwrite)
+    print(f"texstyle: wrote {out}/texture.png, {out}/stylized.png and {out}/contact_sheet.png "
+          f"in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Coarse-to-fine: the sizes of the pyramid and how an iterate moves up a level.
+
+Large structures (bricks, brush strokes) are cheap to settle at a low resolution, where one
+iteration costs a quarter as much and the receptive fields of the deep layers cover more of the
+image; each finer level then only has to add detail.
+"""
+
+from __future__ import annotations
+
+COARSEST_LONG_SIDE = 128  # below this VGG's deep layers see too few positions to be useful
+
+
+def level_shapes(out_hw: tuple[int, int], min_side: int, coarsest: int = COARSEST_LONG_SIDE
+                 ) -> list[tuple[int, int]]:
+    """(H, W) of each level, coarsest first, halving until the long side would drop below
+    ``coarsest`` or the short side below ``min_side``.  The last entry is ``out_hw`` itself."""
+    h, w = out_hw
+    shapes = [(h, w)]
+    while max(h, w) // 2 >= coarsest and min(h, w) // 2 >= min_side:
+        h, w = h // 2, w // 2
+        shapes.append((h, w))
+    return shapes[::-1]
