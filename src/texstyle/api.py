@@ -19,7 +19,7 @@ from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
-from .layers import min_input_size
+from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
 from .pyramid import level_shapes
 from .samples import is_sample, load_sample
@@ -103,8 +103,6 @@ def _check_size(name: str, hw: tuple[int, int], layers: list[str]) -> None:
 
 
 def _deepest(layers: list[str]) -> str:
-    from .layers import layer_index
-
     return max(layers, key=layer_index)
 
 
@@ -227,6 +225,8 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
     for key in ("style_layers", "layer_weights"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
+    if settings is not None and type(settings) is not cls:
+        raise TypeError(f"settings must be {cls.__name__}, got {type(settings).__name__}")
     base = settings if settings is not None else cls()
     return replace(base, **options)
 

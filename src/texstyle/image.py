@@ -54,8 +54,11 @@ def load_image(source: ImageInput, what: str = "image") -> torch.Tensor:
         return _tensor_image(source, what)
     if isinstance(source, np.ndarray):
         arr = source.astype(np.float32) / (255.0 if source.dtype == np.uint8 else 1.0)
-        if arr.ndim == 3 and arr.shape[2] in (1, 3, 4):
-            arr = arr[..., :3] if arr.shape[2] != 1 else arr
+        if arr.ndim == 3 and arr.shape[2] == 4:
+            # Same rule as for files: transparent pixels become white.
+            alpha = arr[..., 3:]
+            arr = arr[..., :3] * alpha + (1.0 - alpha)
+        if arr.ndim == 3 and arr.shape[2] in (1, 3):
             return _tensor_image(torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1), what)
         return _tensor_image(torch.from_numpy(arr), what)
     if isinstance(source, Image.Image):
@@ -126,6 +129,10 @@ def _atomic_write(path: Path, write, *, mode: str, overwrite: bool) -> Path:
     try:
         with os.fdopen(fd, mode) as f:
             write(f)
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -139,6 +146,8 @@ def save_image(image: torch.Tensor | Image.Image, path: Path, *, overwrite: bool
     if fmt is None:
         raise TexstyleError(f"unknown image extension {Path(path).suffix!r} for output {path}")
     pil = image if isinstance(image, Image.Image) else to_pil(image)
+    if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
+        pil = pil.convert("RGB")
     return _atomic_write(path, lambda f: pil.save(f, format=fmt), mode="wb", overwrite=overwrite)
 
 

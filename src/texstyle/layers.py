@@ -24,7 +24,7 @@ CONV_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("conv
 
 
 def layer_index(name: str) -> int:
-    """Position of a layer in ``LAYER_NAMES``; raises ``KeyError`` for unknown names."""
+    """Position of a layer in ``LAYER_NAMES``; raises ``ValueError`` for unknown names."""
     return LAYER_NAMES.index(name)
 
 

@@ -6,6 +6,7 @@ intermediate saves) belongs to the caller.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from .errors import TexstyleError
 from .image import to_pil
 
 OPTIMIZERS = ("lbfgs", "adam")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,7 +110,8 @@ def optimize(
         if not history:
             raise TexstyleError("the loss is not finite at the first iteration; check the inputs") from None
         # Keep what we have: the best iterate so far is still a valid picture.
-        history.append({"total": math.nan, "stopped_at": float(exc.iteration)})
+        log.warning("loss became non-finite at iteration %d; keeping the best image so far",
+                    exc.iteration)
     return OptimResult(best["image"], history, best["loss"], time.perf_counter() - start)
 
 

@@ -127,6 +127,9 @@ def rename_state(state: dict[str, torch.Tensor], layout: str, origin: str) -> VG
             mapping[f"{prefix}{idx}.{part}"] = f"{name}.{part}"
     if layout == "normalized":
         mapping["0.weight"], mapping["0.bias"] = "color.weight", "color.bias"
+        expected = {**EXPECTED_SHAPES, "color.weight": (3, 3, 1, 1), "color.bias": (3,)}
+    else:
+        expected = EXPECTED_SHAPES
 
     missing = [k for k in mapping if k not in state]
     if missing:
@@ -139,7 +142,7 @@ def rename_state(state: dict[str, torch.Tensor], layout: str, origin: str) -> VG
     tensors = {new: state[old].float() for old, new in mapping.items()}
     wrong = [
         f"{k} {tuple(tensors[k].shape)} (expected {shape})"
-        for k, shape in EXPECTED_SHAPES.items()
+        for k, shape in expected.items()
         if tuple(tensors[k].shape) != shape
     ]
     if wrong:
@@ -178,8 +181,9 @@ def normalized_weights_path() -> Path:
 def torchvision_weights_path() -> Path:
     """Fetch torchvision's VGG-19 into the torch hub cache (or find it there) and return the path.
 
-    ``torch.hub`` keeps the file under ``$TORCH_HOME/hub/checkpoints`` and checks the sha256
-    prefix in the file name, so a copy placed there by hand is used without any network access.
+    The file lives under ``$TORCH_HOME/hub/checkpoints``; a download is checked against the sha256
+    prefix in the file name.  A copy placed there by hand is used as it is, without network access
+    (its keys and shapes are still checked by ``rename_state``).
     """
     spec = WEIGHT_SETS["torchvision"]
     cache = Path(torch.hub.get_dir()) / "checkpoints"
