@@ -388,3 +388,11 @@ def test_missing_weights_file(tmp_path):
                    "--weights", "nope.pth", cwd=tmp_path)
     assert_usage_error(proc, r"weights", r"not found", r"nope\.pth")
     assert_no_output(tmp_path)
+
+
+def test_output_extension_pillow_cannot_write_refused_up_front(tmp_path):
+    # Pillow reads PSD but cannot write it; the run must stop before any work, not after.
+    proc = run_cli("texture", "sample:brick", "-o", "o.psd", "--size", "48", "--iters", "2",
+                   cwd=tmp_path)
+    assert_usage_error(proc, r"extension", r"o\.psd")
+    assert_no_output(tmp_path, "o.psd")

@@ -405,3 +405,11 @@ def test_numpy_rgba_is_composited_like_a_file():
     from_pil = load_image(Image.fromarray(a, "RGBA"))
     assert torch.allclose(from_array, from_pil)
     assert torch.allclose(from_array, torch.ones(1, 3, 1, 1))
+
+
+def test_decompression_bomb_is_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 px is over twice the limit
+    with pytest.raises(TexstyleError, match="too large"):
+        load_image(path)

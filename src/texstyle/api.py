@@ -80,7 +80,8 @@ def output_shape(settings: TextureSettings, reference: tuple[int, int]) -> tuple
     return fit_long_side(ref_h, ref_w, long_side)
 
 
-def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float | None) -> tuple[int, int]:
+def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float | None,
+                min_side: int = 1) -> tuple[int, int]:
     """Size at which the style image is analysed.
 
     Texture statistics depend on scale, so the exemplar's long side follows the output's
@@ -90,7 +91,11 @@ def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float
     out_long = max(out_hw)
     style_long = max(style_hw)
     target = round(out_long * scale) if scale is not None else min(style_long, out_long)
-    return fit_long_side(*style_hw, max(1, target))
+    h, w = fit_long_side(*style_hw, max(1, target))
+    if min(h, w) < min_side:
+        # A coarse pyramid level must not shrink the style below what the deepest layer needs.
+        h, w = fit_long_side(*style_hw, -(-max(h, w) * min_side // min(h, w)))
+    return h, w
 
 
 def _check_size(name: str, hw: tuple[int, int], layers: list[str]) -> None:
@@ -189,7 +194,8 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings, style_fu
                      content_full: torch.Tensor | None, hw: tuple[int, int],
                      layer_weights: dict[str, float], device: torch.device) -> Objective:
     """Targets for one pyramid level: the style is analysed at the scale that matches ``hw``."""
-    style_hw = style_shape(tuple(style_full.shape[-2:]), hw, settings.style_scale)
+    style_hw = style_shape(tuple(style_full.shape[-2:]), hw, settings.style_scale,
+                           min_side=min_input_size(list(settings.style_layers)))
     with torch.no_grad():
         feats = extractor(resize(style_full, *style_hw).to(device))
     objective = Objective(extractor, style_targets(feats, settings.style_layers), layer_weights,

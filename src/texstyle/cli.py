@@ -21,7 +21,7 @@ from . import __version__
 from .api import RunResult, run_stylize, run_texture
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
-from .image import save_image, write_text
+from .image import output_format, save_image, write_text
 from .layers import LAYER_NAMES
 from .optimize import Progress
 from .report import contact_sheet
@@ -187,8 +187,7 @@ def planned_outputs(output: Path, settings: TextureSettings, save_every: int | N
 
 def check_outputs(outputs: list[Path], inputs: Sequence[object], *, overwrite: bool) -> None:
     """Refuse to start a run that would write over an input, or over anything without --overwrite."""
-    if Image.registered_extensions().get(outputs[0].suffix.lower()) is None:
-        raise TexstyleError(f"output {outputs[0]} needs an image extension such as .png or .jpg")
+    output_format(outputs[0])
     input_paths = {Path(str(p)).resolve() for p in inputs
                    if p is not None and isinstance(p, str | Path) and not is_sample(p)
                    and Path(str(p)).exists()}

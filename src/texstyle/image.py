@@ -18,6 +18,19 @@ from .errors import TexstyleError
 
 ImageInput = str | os.PathLike | Image.Image | torch.Tensor | np.ndarray
 
+# Formats we write: Pillow reads many more (PSD, FITS, …) than it can save as RGB.
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+                  ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM"}
+
+
+def output_format(path: Path) -> str:
+    """The Pillow format name for an output path, or a ``TexstyleError`` naming the choices."""
+    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise TexstyleError(f"cannot write {path}: use an image extension, one of "
+                            f"{', '.join(OUTPUT_FORMATS)}")
+    return fmt
+
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:
     """Composite transparent images over white: transparent pixels often hide black RGB."""
@@ -74,6 +87,8 @@ def load_image(source: ImageInput, what: str = "image") -> torch.Tensor:
             return pil_to_tensor(img)
     except UnidentifiedImageError:
         raise TexstyleError(f"{what} is not an image Pillow can read: {path}") from None
+    except Image.DecompressionBombError as exc:
+        raise TexstyleError(f"{what} is too large to load safely: {path} ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise TexstyleError(f"{what} is truncated or corrupt: {path} ({exc})") from None
 
@@ -142,9 +157,7 @@ def _atomic_write(path: Path, write, *, mode: str, overwrite: bool) -> Path:
 
 def save_image(image: torch.Tensor | Image.Image, path: Path, *, overwrite: bool = False) -> Path:
     """Save as the format the extension names, atomically; never replace a file silently."""
-    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
-    if fmt is None:
-        raise TexstyleError(f"unknown image extension {Path(path).suffix!r} for output {path}")
+    fmt = output_format(path)
     pil = image if isinstance(image, Image.Image) else to_pil(image)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGB")
