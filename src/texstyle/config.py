@@ -88,7 +88,7 @@ class StylizeSettings(TextureSettings):
     init: str = "content"  # "content", "noise" or an image path
     content_layer: str = "relu4_2"
     content_weight: float = 1.0
-    style_weight: float = 1.0
+    style_weight: float = 3.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
