@@ -23,12 +23,14 @@ from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
 from .pyramid import level_shapes
 from .samples import is_sample, load_sample
+from .stats import STATISTICS
 from .optimize import OptimResult, Progress, optimize
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Progress], None]
+StyleInput = ImageInput | list[ImageInput] | tuple[ImageInput, ...]  # several styles are mixed
 
 
 @dataclass
@@ -111,7 +113,14 @@ def _deepest(layers: list[str]) -> str:
     return max(layers, key=layer_index)
 
 
-def _initial_image(init: str, shape: tuple[int, int], *, like: torch.Tensor,
+def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings) -> torch.Tensor:
+    """Mean colour of the (blended) styles, (1, 3, 1, 1): where noise initialisation starts."""
+    blend = settings.style_blend or (1.0,) * len(style_images)
+    means = [img.mean(dim=(2, 3), keepdim=True) * w for img, w in zip(style_images, blend)]
+    return sum(means) / sum(blend)
+
+
+def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
     h, w = shape
     if init == "content":
@@ -121,14 +130,13 @@ def _initial_image(init: str, shape: tuple[int, int], *, like: torch.Tensor,
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
         # contrast saves iterations compared with the paper's uniform [0, 1] noise.
-        mean = like.mean(dim=(2, 3), keepdim=True)
         noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
-        return (mean + noise).clamp(0, 1)
+        return (colour + noise).clamp(0, 1)
     return resize(read_input(init, "init image"), h, w)
 
 
 def _run(
-    style: ImageInput,
+    style: StyleInput,
     content: ImageInput | None,
     settings: TextureSettings,
     callback: Callback | None,
@@ -137,9 +145,15 @@ def _run(
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
 
-    style_full = read_input(style, "style image")
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise TexstyleError("give at least one style image")
+    if settings.style_blend is not None and len(settings.style_blend) != len(styles):
+        raise TexstyleError(f"got {len(settings.style_blend)} style blend weights for "
+                            f"{len(styles)} style images")
+    style_images = [read_input(s, "style image") for s in styles]
     content_full = read_input(content, "content image") if content is not None else None
-    reference = content_full if content_full is not None else style_full
+    reference = content_full if content_full is not None else style_images[0]
     out_hw = output_shape(settings, tuple(reference.shape[-2:]))
 
     is_stylize = isinstance(settings, StylizeSettings)
@@ -147,8 +161,9 @@ def _run(
     if is_stylize:
         layers.append(settings.content_layer)
     _check_size("output", out_hw, layers)
-    style_hw = style_shape(tuple(style_full.shape[-2:]), out_hw, settings.style_scale)
-    _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
+    for img in style_images:
+        style_hw = style_shape(tuple(img.shape[-2:]), out_hw, settings.style_scale)
+        _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
 
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
@@ -160,12 +175,12 @@ def _run(
     history: list[dict[str, float]] = []
     elapsed = 0.0
     for level, hw in enumerate(shapes, start=1):
-        objective = _level_objective(extractor, settings, style_full, content_full, hw, layer_weights,
-                                     device)
+        objective = _level_objective(extractor, settings, style_images, content_full, hw,
+                                     layer_weights, device, generator)
         if image is None:
             content_img = resize(content_full, *hw) if content_full is not None else None
-            image = _initial_image(settings.init, hw, like=style_full, content=content_img,
-                                   generator=generator)
+            image = _initial_image(settings.init, hw, colour=_blended_colour(style_images, settings),
+                                   content=content_img, generator=generator)
         else:
             image = resize(image, *hw)
         log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
@@ -190,16 +205,21 @@ def _run(
     return RunResult(image.cpu(), history, resolved, elapsed)
 
 
-def _level_objective(extractor: VGGFeatures, settings: TextureSettings, style_full: torch.Tensor,
-                     content_full: torch.Tensor | None, hw: tuple[int, int],
-                     layer_weights: dict[str, float], device: torch.device) -> Objective:
-    """Targets for one pyramid level: the style is analysed at the scale that matches ``hw``."""
-    style_hw = style_shape(tuple(style_full.shape[-2:]), hw, settings.style_scale,
-                           min_side=min_input_size(list(settings.style_layers)))
-    with torch.no_grad():
-        feats = extractor(resize(style_full, *style_hw).to(device))
-    objective = Objective(extractor, style_targets(feats, settings.style_layers), layer_weights,
-                          style_weight=settings.style_weight, tv_weight=settings.tv_weight)
+def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
+                     style_images: list[torch.Tensor], content_full: torch.Tensor | None,
+                     hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
+                     generator: torch.Generator) -> Objective:
+    """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
+    feats = []
+    for img in style_images:
+        style_hw = style_shape(tuple(img.shape[-2:]), hw, settings.style_scale,
+                               min_side=min_input_size(list(settings.style_layers)))
+        with torch.no_grad():
+            feats.append(extractor(resize(img, *style_hw).to(device)))
+    statistic = STATISTICS[settings.loss]
+    targets = style_targets(feats, settings.style_layers, statistic, settings.style_blend)
+    objective = Objective(extractor, targets, layer_weights, style_weight=settings.style_weight,
+                          tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
     if isinstance(settings, StylizeSettings) and content_full is not None:
         with torch.no_grad():
             target = extractor(resize(content_full, *hw).to(device))[settings.content_layer]
@@ -228,7 +248,7 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
                         f"valid: {', '.join(cls.field_names())}")
-    for key in ("style_layers", "layer_weights"):
+    for key in ("style_layers", "layer_weights", "style_blend"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
     if settings is not None and type(settings) is not cls:
@@ -237,29 +257,30 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
     return replace(base, **options)
 
 
-def run_texture(style: ImageInput, settings: TextureSettings | None = None,
+def run_texture(style: StyleInput, settings: TextureSettings | None = None,
                 callback: Callback | None = None, **options: Any) -> RunResult:
     """Grow a texture from ``style``; returns the image with its loss history and settings."""
     return _run(style, None, _settings(TextureSettings, settings, options), callback)
 
 
-def run_stylize(content: ImageInput, style: ImageInput, settings: StylizeSettings | None = None,
+def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
                 callback: Callback | None = None, **options: Any) -> RunResult:
     """Paint ``content`` in the style of ``style``; returns the image, history and settings."""
     return _run(style, content, _settings(StylizeSettings, settings, options), callback)
 
 
-def synthesize_texture(style: ImageInput, *, callback: Callback | None = None,
+def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
                        **options: Any) -> Image.Image:
-    """A texture that VGG-19 cannot tell from ``style`` by its Gram matrices.
+    """A texture that VGG-19 cannot tell from ``style`` by the chosen statistic (``loss``).
 
-    ``style`` may be a path, a PIL image, a NumPy array or a (3, H, W) tensor in [0, 1].
+    ``style`` may be a path, a PIL image, a NumPy array or a (3, H, W) tensor in [0, 1], or a
+    list of them mixed with the weights ``style_blend``.
     ``options`` are the fields of ``TextureSettings`` (size, iters, seed, style_layers, …).
     """
     return run_texture(style, callback=callback, **options).to_pil()
 
 
-def stylize(content: ImageInput, style: ImageInput, *, callback: Callback | None = None,
+def stylize(content: ImageInput, style: StyleInput, *, callback: Callback | None = None,
             **options: Any) -> Image.Image:
     """``content`` painted in the style of ``style`` (Gatys et al., 2016).
 

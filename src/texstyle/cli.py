@@ -26,6 +26,7 @@ from .layers import LAYER_NAMES
 from .optimize import Progress
 from .report import contact_sheet
 from .samples import SAMPLE_NAMES, is_sample
+from .stats import STATISTICS
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -66,6 +67,11 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                    help=f"weight of the style term (default {d.style_weight:g})")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight,
                    help=f"weight of total-variation smoothing (default {d.tv_weight:g})")
+    p.add_argument("--loss", choices=tuple(STATISTICS), default=d.loss,
+                   help="style statistic: " + "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
+                   + f" (default {d.loss})")
+    p.add_argument("--style-blend", type=_floats, metavar="W1,W2,…",
+                   help="with several style images: their weights, normalised to sum 1 (default equal)")
     p.add_argument("--pooling", choices=("avg", "max"), default=d.pooling,
                    help=f"pooling in VGG (default {d.pooling}, as Gatys et al. for synthesis)")
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer,
@@ -94,13 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     tex = sub.add_parser("texture", help="grow a texture from an exemplar",
                          description="Grow a texture whose VGG-19 Gram matrices match the exemplar's.")
-    tex.add_argument("style", help=f"exemplar image {samples}")
+    tex.add_argument("style", nargs="*", help=f"exemplar image(s) {samples}; several are mixed")
+    tex.add_argument("--style", dest="extra_styles", action="append", default=[],
+                     help="another exemplar to mix in (repeatable)")
     _add_run_options(tex, TextureSettings)
 
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
     sty.add_argument("content", help=f"content image {samples}")
-    sty.add_argument("--style", required=True, help="style image (a painting, say)")
+    sty.add_argument("--style", action="append", required=True,
+                     help="style image (a painting, say); repeat to mix several")
     _add_run_options(sty, StylizeSettings)
     d = StylizeSettings()
     sty.add_argument("--content-weight", type=float, default=d.content_weight,
@@ -146,7 +155,13 @@ def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) ->
 def _run_command(args: argparse.Namespace) -> int:
     is_stylize = args.command == "stylize"
     settings = _settings_from_args(args, StylizeSettings if is_stylize else TextureSettings)
-    inputs = [args.style, args.init] + ([args.content] if is_stylize else [])
+    styles = args.style if is_stylize else [*args.style, *args.extra_styles]
+    if not styles:
+        raise TexstyleError("give an exemplar image (or sample:NAME)")
+    if args.style_blend is not None and len(args.style_blend) != len(styles):
+        raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
+                            f"{len(styles)} style images")
+    inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
     if args.save_every is not None and args.save_every <= 0:
         raise TexstyleError(f"--save-every must be a positive integer, got {args.save_every}")
     outputs = planned_outputs(args.output, settings, args.save_every)
@@ -155,11 +170,13 @@ def _run_command(args: argparse.Namespace) -> int:
     render = _Renderer(args.output, args.save_every, args.overwrite, quiet=args.quiet)
     try:
         if is_stylize:
-            result = run_stylize(args.content, args.style, settings, callback=render)
+            result = run_stylize(args.content, styles, settings, callback=render)
         else:
-            result = run_texture(args.style, settings, callback=render)
+            result = run_texture(styles, settings, callback=render)
     finally:
         render.close()
+    result.settings["inputs"] = {"styles": [str(s) for s in styles],
+                                 "content": str(args.content) if is_stylize else None}
     _write_result(result, args.output, overwrite=args.overwrite)
     w, h = result.settings["output_size"]
     print(f"texstyle: wrote {args.output} ({w}x{h}) in {result.elapsed:.1f} s")

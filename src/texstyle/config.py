@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from .errors import TexstyleError
 from .features import POOLINGS, check_layers
 from .optimize import OPTIMIZERS
+from .stats import STATISTICS
 
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -40,6 +41,8 @@ class TextureSettings:
     device: str = "auto"
     # Style image long side relative to the output's; None: the output's, but never upscaled.
     style_scale: float | None = None
+    loss: str = "gram"  # the style statistic, a name in stats.STATISTICS
+    style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
 
     def __post_init__(self) -> None:
         for name in ("size", "width", "height"):
@@ -64,6 +67,14 @@ class TextureSettings:
             _positive("style_scale", self.style_scale)
         if self.lr is not None:
             _positive("lr", self.lr)
+        _choice("loss", self.loss, tuple(STATISTICS))
+        if self.style_blend is not None:
+            if not self.style_blend:
+                raise TexstyleError("style_blend needs one weight per style image")
+            for w in self.style_blend:
+                _non_negative("style blend weight", w)
+            if sum(self.style_blend) <= 0:
+                raise TexstyleError(f"style blend weights must not all be zero, got {self.style_blend}")
         _choice("pooling", self.pooling, POOLINGS)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("device", self.device, DEVICES)

@@ -1,4 +1,4 @@
-"""Loss terms: content, style (Gram), total variation, and the objective that sums them.
+"""Loss terms: content, style (any registered statistic), total variation, and their sum.
 
 Normalisation (one set of default weights for every size, exemplar and layer): each style and
 content term is a *relative* squared error, ‖A − T‖² / ‖T‖², where T is the target.  The paper
@@ -12,18 +12,11 @@ exemplar (noise versus target), so equal layer weights mean equal say, and a sty
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from .stats import gram
-
-_EPS = 1e-12
-
-
-def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """‖value − target‖² / ‖target‖², a scalar; 0 at the target, about 1 far from it."""
-    return (value - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+from .stats import STATISTICS, Representation, Statistic, relative_error
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
@@ -37,9 +30,26 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     return dx.pow(2).mean() + dy.pow(2).mean()
 
 
-def style_targets(features: Mapping[str, torch.Tensor], layers: Sequence[str]) -> dict[str, torch.Tensor]:
-    """The Gram matrices the synthesis must reproduce, one per style layer."""
-    return {name: gram(features[name]).detach() for name in layers}
+def style_targets(
+    features: Sequence[Mapping[str, torch.Tensor]] | Mapping[str, torch.Tensor],
+    layers: Sequence[str],
+    statistic: Statistic | str = "gram",
+    blend: Sequence[float] | None = None,
+) -> dict[str, Representation]:
+    """What the synthesis must reproduce at each style layer.
+
+    ``features`` is one style's feature dict or a list of them; several styles are mixed by
+    averaging their representations with ``blend`` (normalised to sum 1; equal by default).
+    """
+    stat = STATISTICS[statistic] if isinstance(statistic, str) else statistic
+    styles = [features] if isinstance(features, Mapping) else list(features)
+    raw = list(blend) if blend is not None else [1.0] * len(styles)
+    weights = [w / sum(raw) for w in raw]
+    targets = {}
+    for name in layers:
+        reps = [tuple(t.detach() for t in stat.compute(f[name])) for f in styles]
+        targets[name] = reps[0] if len(reps) == 1 else stat.mix(reps, weights)
+    return targets
 
 
 @dataclass
@@ -51,18 +61,22 @@ class Objective:
     """
 
     extractor: Callable[[torch.Tensor], dict[str, torch.Tensor]]
-    style_targets: dict[str, torch.Tensor]
+    style_targets: dict[str, Representation]
     layer_weights: dict[str, float]
     style_weight: float = 1.0
     content_target: torch.Tensor | None = None
     content_layer: str | None = None
     content_weight: float = 0.0
     tv_weight: float = 0.0
+    statistic: Statistic = field(default_factory=lambda: STATISTICS["gram"])
+    generator: torch.Generator | None = None  # for statistics that draw random projections
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = self.extractor(image)
+        extra = {"generator": self.generator} if self.statistic.stochastic else {}
+        stat = self.statistic
         style = sum(
-            self.layer_weights[n] * relative_error(gram(feats[n]), t)
+            self.layer_weights[n] * stat.distance(stat.compute(feats[n]), t, **extra)
             for n, t in self.style_targets.items()
         )
         terms = {"style": self.style_weight * style}

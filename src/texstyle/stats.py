@@ -1,21 +1,211 @@
-"""Style statistics: pure functions from feature maps to position-free summaries.
+"""Style statistics: pure functions from feature maps to position-free summaries, and distances.
 
-Every statistic averages over spatial positions, so it does not depend on the image size and is
-unchanged when positions are shuffled — that is what makes it a *style* (or texture) descriptor.
+Every statistic here averages over (or sorts) spatial positions, so it does not depend on the
+image size and is unchanged when positions are shuffled — that is what makes it a *style*
+(texture) descriptor rather than a picture.
+
+Each statistic is one pair of pure functions registered in ``STATISTICS``:
+
+* ``compute(features) -> representation``: a tuple of tensors, from (B, C, H, W) features;
+* ``distance(rep, target) -> scalar``: a *relative* error, about 1 between unrelated images and
+  0 at the target, so one style weight fits every statistic, layer and exemplar.
+
+Style mixing averages representations with the blend weights (``mix``).  Representations are
+chosen so that averaging is the right thing: raw moments (mean and E[f fᵀ]), never covariances,
+and for the sliced Wasserstein distance a weighted sample of feature vectors (a mixture).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 import torch
+
+Representation = tuple[torch.Tensor, ...]
+_EPS = 1e-12
+
+
+def _flat(features: torch.Tensor) -> torch.Tensor:
+    b, c, h, w = features.shape
+    return features.reshape(b, c, h * w)
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix averaged over positions: (B, C, H, W) → (B, C, C).
 
     G[c, d] = (1 / HW) Σ_p F[c, p] F[d, p].  Departure from Gatys et al., who sum over positions:
-    dividing by HW makes G a mean of outer products, so a texture and a larger crop of it have the
-    same Gram matrix and one set of weights works at every image size.
+    dividing by HW makes G a mean of outer products (the raw second moment of the feature
+    vectors), so a texture and a larger crop of it have the same Gram matrix.
     """
-    b, c, h, w = features.shape
-    flat = features.reshape(b, c, h * w)
-    return flat @ flat.transpose(1, 2) / (h * w)
+    flat = _flat(features)
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def mean(features: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean over positions: (B, C, H, W) → (B, C)."""
+    return features.mean(dim=(2, 3))
+
+
+def covariance(mu: torch.Tensor, second_moment: torch.Tensor) -> torch.Tensor:
+    """Covariance from raw moments, Σ = E[f fᵀ] − μ μᵀ: (B, C), (B, C, C) → (B, C, C).
+
+    Equal to the Gram matrix of (features − mean).  Derived from raw moments so that mixing
+    (averaging raw moments) gives the covariance of the mixture, cross-mean term included.
+    """
+    return second_moment - mu[:, :, None] * mu[:, None, :]
+
+
+def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """‖value − target‖² / ‖target‖², a scalar; 0 at the target, about 1 far from it."""
+    return (value - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+
+
+def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+    """Square root of symmetric positive semi-definite matrices (B, C, C), in float64.
+
+    Used for the *target* covariance only, which needs no gradient.
+    """
+    vals, vecs = torch.linalg.eigh(matrix.double())
+    return (vecs * vals.clamp_min(0).sqrt()[:, None, :]) @ vecs.transpose(1, 2)
+
+
+def trace_sqrt(matrix: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    """tr(M^½) for symmetric PSD M (B, C, C) → (B,), differentiable, computed in float64.
+
+    Through the eigenvalues only: the gradient V diag(1 / 2√λ) Vᵀ needs no eigenvector
+    derivatives, so it stays finite when eigenvalues repeat (e.g. equal covariances) or vanish
+    (fewer positions than channels), where a generic differentiable sqrtm breaks down.
+    """
+    vals = torch.linalg.eigvalsh(matrix.double())
+    return vals.clamp_min(eps).sqrt().sum(-1)
+
+
+# ---- the statistics ---------------------------------------------------------------------------
+
+
+def gram_compute(features: torch.Tensor) -> Representation:
+    return (gram(features),)
+
+
+def gram_distance(rep: Representation, target: Representation) -> torch.Tensor:
+    return relative_error(rep[0], target[0])
+
+
+def mean_compute(features: torch.Tensor) -> Representation:
+    return (mean(features),)
+
+
+def mean_distance(rep: Representation, target: Representation) -> torch.Tensor:
+    return relative_error(rep[0], target[0])
+
+
+def moments_compute(features: torch.Tensor) -> Representation:
+    """(mean, raw second moment): what meancov and w2 keep, and what mixing averages."""
+    return (mean(features), gram(features))
+
+
+def meancov_distance(rep: Representation, target: Representation) -> torch.Tensor:
+    """Relative error of the means plus relative error of the covariances."""
+    cov, cov_t = covariance(*rep), covariance(*target)
+    return relative_error(rep[0], target[0]) + relative_error(cov, cov_t)
+
+
+def w2_distance(rep: Representation, target: Representation) -> torch.Tensor:
+    """Squared Wasserstein-2 distance between N(μ, Σ) and N(μₜ, Σₜ), relative to E‖fₜ‖².
+
+    W₂² = ‖μ − μₜ‖² + tr Σ + tr Σₜ − 2 tr (Σₜ^½ Σ Σₜ^½)^½.  Divided by tr E[fₜ fₜᵀ] (the target's
+    mean squared feature norm) so that, like the other distances, it is about 1 between unrelated
+    images and its weight does not depend on the layer.
+    """
+    mu, second = rep
+    mu_t, second_t = target
+    cov, cov_t = covariance(mu, second).double(), covariance(mu_t, second_t).double()
+    root_t = psd_sqrt(cov_t)
+    cross = trace_sqrt(root_t @ cov @ root_t)
+    w2 = ((mu - mu_t).double().pow(2).sum(-1) + _trace(cov) + _trace(cov_t) - 2 * cross)
+    scale = _trace(second_t.double()).clamp_min(_EPS)
+    return (w2.clamp_min(0) / scale).sum().to(mu.dtype)
+
+
+def _trace(m: torch.Tensor) -> torch.Tensor:
+    return m.diagonal(dim1=-2, dim2=-1).sum(-1)
+
+
+def swd_compute(features: torch.Tensor) -> Representation:
+    """The feature vectors themselves with equal weights: (B, C, N) values, (B, N) weights."""
+    flat = _flat(features)
+    weights = torch.full(flat.shape[::2], 1.0 / flat.shape[-1], dtype=flat.dtype,
+                         device=flat.device)
+    return (flat, weights)
+
+
+def swd_distance(rep: Representation, target: Representation, *,
+                 generator: torch.Generator | None = None, projections: int | None = None
+                 ) -> torch.Tensor:
+    """Sliced Wasserstein-2 distance between the two clouds of feature vectors, relative.
+
+    Each feature vector (one per position) is projected on random unit directions; along each
+    direction the 1-D optimal transport is "sort both and compare in order", so the distance
+    compares the whole 1-D marginal distributions (all moments, multi-modality, heavy tails),
+    not only the first two moments.  Positions are sorted away, so no spatial information is
+    left.  Directions (C of them by default) are drawn afresh on every call: over iterations
+    they cover all directions, which is what makes the distance a metric between distributions
+    (Heitz et al., 2021).  The target may be a weighted mixture; its quantile function is then
+    evaluated at the image's quantile levels.  Normalised by the mean squared projected target.
+    """
+    values, _ = rep
+    values_t, weights_t = target
+    b, c, n = values.shape
+    k = projections or c
+    directions = torch.randn(c, k, generator=generator, dtype=torch.float32).to(values)
+    directions = directions / directions.norm(dim=0, keepdim=True)
+    proj = torch.einsum("bcn,ck->bkn", values, directions).sort(dim=-1).values
+    proj_t, order = torch.einsum("bcm,ck->bkm", values_t, directions).sort(dim=-1)
+    cum = torch.gather(weights_t[:, None, :].expand_as(proj_t), -1, order).cumsum(-1)
+    levels = (torch.arange(n, dtype=values.dtype, device=values.device) + 0.5) / n
+    index = torch.searchsorted(cum.contiguous(), levels.expand(b, k, n).contiguous())
+    quantiles_t = torch.gather(proj_t, -1, index.clamp_max(proj_t.shape[-1] - 1))
+    scale = quantiles_t.pow(2).mean().clamp_min(_EPS)
+    return (proj - quantiles_t).pow(2).mean() / scale
+
+
+def average_mix(reps: Sequence[Representation], weights: Sequence[float]) -> Representation:
+    """Weighted average of each tensor of the representations (weights sum to 1)."""
+    return tuple(sum(w * rep[i] for rep, w in zip(reps, weights)) for i in range(len(reps[0])))
+
+
+def mixture_mix(reps: Sequence[Representation], weights: Sequence[float]) -> Representation:
+    """The weighted mixture of several feature clouds: all vectors, each style's weights scaled."""
+    values = torch.cat([rep[0] for rep in reps], dim=-1)
+    point_weights = torch.cat([rep[1] * w for rep, w in zip(reps, weights)], dim=-1)
+    return (values, point_weights)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A style statistic: how to summarise features, how to compare, how to mix summaries."""
+
+    name: str
+    compute: Callable[[torch.Tensor], Representation]
+    distance: Callable[..., torch.Tensor]
+    mix: Callable[[Sequence[Representation], Sequence[float]], Representation] = average_mix
+    stochastic: bool = False  # distance draws random numbers (takes a ``generator``)
+    summary: str = ""
+
+
+STATISTICS: dict[str, Statistic] = {
+    s.name: s
+    for s in (
+        Statistic("gram", gram_compute, gram_distance,
+                  summary="Gram matrix E[f fᵀ] (Gatys et al.)"),
+        Statistic("mean", mean_compute, mean_distance,
+                  summary="per-channel mean: C numbers per layer"),
+        Statistic("meancov", moments_compute, meancov_distance,
+                  summary="mean and covariance"),
+        Statistic("w2", moments_compute, w2_distance,
+                  summary="Wasserstein-2 between Gaussians N(mean, cov)"),
+        Statistic("swd", swd_compute, swd_distance, mix=mixture_mix, stochastic=True,
+                  summary="sliced Wasserstein between the feature distributions"),
+    )
+}
