@@ -161,8 +161,9 @@ def _run(
     if is_stylize:
         layers.append(settings.content_layer)
     _check_size("output", out_hw, layers)
-    for img in style_images:
-        style_hw = style_shape(tuple(img.shape[-2:]), out_hw, settings.style_scale)
+    style_sizes = [style_shape(tuple(img.shape[-2:]), out_hw, settings.style_scale)
+                   for img in style_images]
+    for style_hw in style_sizes:
         _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
 
     weights = _cached_weights(settings.weights)
@@ -196,7 +197,7 @@ def _run(
     resolved = settings.to_dict() | {
         "mode": "stylize" if is_stylize else "texture",
         "output_size": [out_hw[1], out_hw[0]],
-        "style_size": [style_hw[1], style_hw[0]],
+        "style_sizes": [[w, h] for h, w in style_sizes],
         "levels": [[w, h] for h, w in shapes],
         "device": str(device),
         "layer_weights": list(layer_weights.values()),

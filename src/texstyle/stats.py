@@ -78,7 +78,9 @@ def trace_sqrt(matrix: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
     (fewer positions than channels), where a generic differentiable sqrtm breaks down.
     """
     vals = torch.linalg.eigvalsh(matrix.double())
-    return vals.clamp_min(eps).sqrt().sum(-1)
+    # Clamp relative to the largest eigenvalue, so the result does not depend on feature scale.
+    floor = eps * vals.abs().amax(-1, keepdim=True).clamp_min(1e-300)
+    return torch.maximum(vals, floor).sqrt().sum(-1)
 
 
 # ---- the statistics ---------------------------------------------------------------------------
@@ -121,11 +123,28 @@ def w2_distance(rep: Representation, target: Representation) -> torch.Tensor:
     mu, second = rep
     mu_t, second_t = target
     cov, cov_t = covariance(mu, second).double(), covariance(mu_t, second_t).double()
-    root_t = psd_sqrt(cov_t)
+    root_t = _target_sqrt(second_t, cov_t)
     cross = trace_sqrt(root_t @ cov @ root_t)
     w2 = ((mu - mu_t).double().pow(2).sum(-1) + _trace(cov) + _trace(cov_t) - 2 * cross)
     scale = _trace(second_t.double()).clamp_min(_EPS)
     return (w2.clamp_min(0) / scale).sum().to(mu.dtype)
+
+
+_ROOT_CACHE: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _target_sqrt(key: torch.Tensor, cov_t: torch.Tensor) -> torch.Tensor:
+    """psd_sqrt(cov_t), remembered per target tensor: targets are fixed for a whole run, and a
+    512x512 float64 eigendecomposition every iteration would dominate w2's cost."""
+    hit = _ROOT_CACHE.get(id(key))
+    if hit is not None and hit[0] is key and not key.requires_grad:
+        return hit[1]
+    root = psd_sqrt(cov_t)
+    if not key.requires_grad:
+        if len(_ROOT_CACHE) >= 32:
+            _ROOT_CACHE.clear()
+        _ROOT_CACHE[id(key)] = (key, root)
+    return root
 
 
 def _trace(m: torch.Tensor) -> torch.Tensor:
