@@ -19,12 +19,14 @@ from PIL import Image
 
 from . import __version__
 from .api import RunResult, run_stylize, run_texture
+from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
+                      parse_pair, run_compare)
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
 from .layers import LAYER_NAMES
 from .optimize import Progress
-from .report import contact_sheet
+from .report import contact_sheet, grid, loss_plot
 from .samples import SAMPLE_NAMES, is_sample
 from .stats import STATISTICS
 
@@ -41,6 +43,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _pair(text: str) -> tuple[str, str]:
+    try:
+        return parse_pair(text)
+    except TexstyleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -127,6 +136,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo results")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    cmp = sub.add_parser(
+        "compare", help="compare the style statistics on textures and stylisations, as a figure",
+        description="Run every exemplar and content/style pair under every style statistic with "
+                    "the same seed, size and iterations; write two labelled grids (textures.png, "
+                    "stylized.png), the loss curves (losses.png) and the record (compare.json).")
+    d = TextureSettings()
+    default_pairs = " ".join(f"{c}:{s}" for c, s in DEFAULT_PAIRS)
+    cmp.add_argument("--textures", nargs="+", metavar="EXEMPLAR",
+                     help=f"texture exemplars {samples} (default {' '.join(DEFAULT_TEXTURES)})")
+    cmp.add_argument("--pairs", nargs="+", type=_pair, metavar="CONTENT:STYLE",
+                     help=f"content:style pairs (default {default_pairs}); with only --textures or "
+                          "only --pairs, only that grid is made")
+    cmp.add_argument("--losses", type=_names, default=tuple(STATISTICS), metavar="L1,L2,…",
+                     help=f"statistics to compare, one column each (default {','.join(STATISTICS)})")
+    cmp.add_argument("--size", type=int, default=128, help="long side of every output in px (default 128)")
+    cmp.add_argument("--iters", type=int, default=100,
+                     help="iterations per pyramid level, in every cell (default 100)")
+    cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
+                     help=f"VGG-19 weights (default {d.weights})")
+    cmp.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
+                     help=f"(default {d.device}: CUDA when present)")
+    cmp.add_argument("--out-dir", type=Path, default=Path("texstyle-compare"),
+                     help="folder for the results (default ./texstyle-compare)")
+    cmp.add_argument("--overwrite", action="store_true", help="replace earlier results")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -136,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -298,6 +336,82 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"texstyle: wrote {out}/texture.png, {out}/stylized.png and {out}/contact_sheet.png "
           f"in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """The statistics sheet: both grids by default, only the one asked for otherwise."""
+    if args.textures is None and args.pairs is None:
+        textures, pairs = list(DEFAULT_TEXTURES), list(DEFAULT_PAIRS)
+    else:
+        textures, pairs = args.textures or [], args.pairs or []
+    losses = check_losses(args.losses)
+    out: Path = args.out_dir
+    if out.exists() and not out.is_dir():
+        raise TexstyleError(f"--out-dir {out} is a file, not a folder")
+    outputs = {"textures": out / "textures.png", "stylized": out / "stylized.png"}
+    planned = ([outputs["textures"]] if textures else []) + ([outputs["stylized"]] if pairs else [])
+    planned += [out / "losses.png", out / "compare.json"]
+    check_outputs(planned, [*textures, *(s for pair in pairs for s in pair)], overwrite=args.overwrite)
+
+    render = _SheetRenderer(quiet=args.quiet)
+    try:
+        result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
+                             seed=args.seed, weights=args.weights, device=args.device,
+                             callback=render)
+    finally:
+        render.close()
+    _write_comparison(result, outputs, out, overwrite=args.overwrite)
+    names = ", ".join(str(p) for p in planned)
+    cells = sum(len(g.rows) for g in result.grids) * len(result.losses)
+    print(f"texstyle: wrote {names} ({cells} cell{'s' if cells != 1 else ''}) in "
+          f"{result.elapsed:.1f} s")
+    return 0
+
+
+def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *,
+                      overwrite: bool) -> None:
+    size, iters, seed = (result.settings[k] for k in ("size", "iters", "seed"))
+    cell = max(size, 128)  # labels need room; smaller outputs are shown enlarged
+    for g in result.grids:
+        title = (f"{g.name}: {size} px, {iters} iteration{'s' if iters != 1 else ''} per level, "
+                 f"seed {seed}")
+        save_image(grid(*result.table(g), cell=cell, title=title), outputs[g.name],
+                   overwrite=overwrite)
+    dashed = [row.label for g in result.grids if g.name == "stylized" for row in g.rows]
+    levels = max(len(r.settings["levels"]) for g in result.grids for row in g.rows
+                 for r in row.results.values())
+    kinds = (" and ".join(f"{g.name} ({'dashed' if g.name == 'stylized' else 'solid'})"
+                          for g in result.grids) if len(result.grids) > 1 else result.grids[0].name)
+    plot = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
+                     level_starts=[iters * k + 1 for k in range(1, levels)])
+    save_image(plot, out / "losses.png", overwrite=overwrite)
+    record = {"texstyle": __version__} | result.record()
+    write_text(json.dumps(record, indent=1, default=str) + "\n", out / "compare.json",
+               overwrite=overwrite)
+
+
+class _SheetRenderer:
+    """One tqdm bar over every cell and iteration of the sheet, the current cell in its description."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, s: SheetProgress) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=s.total, unit="it", dynamic_ncols=True, file=sys.stderr)
+        self.bar.set_description_str(f"[{s.cell}/{s.cells}] {s.grid}: {s.row} / {s.loss}",
+                                     refresh=False)
+        self.bar.set_postfix_str(_postfix(s.progress), refresh=False)
+        self.bar.update(s.iteration - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 if __name__ == "__main__":

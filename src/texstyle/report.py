@@ -1,37 +1,137 @@
-"""Pictures about results: the labelled contact sheet (later issues add grids and plots here)."""
+"""Pictures about results: the labelled contact sheet and grid, and loss-curve plots.
+
+Everything here turns finished results into a PIL image; nothing runs an optimisation and
+nothing writes files, so the CLI keeps its one place (``image.save_image``) for safe writing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
+Labelled = tuple[str, Image.Image]
 
-def contact_sheet(rows: Sequence[Sequence[tuple[str, Image.Image]]], *, height: int = 256,
-                  pad: int = 12, label_height: int = 28, title: str | None = None) -> Image.Image:
-    """Rows of labelled images, each scaled to ``height`` px tall, on a white background."""
+
+def contact_sheet(rows: Sequence[Sequence[Labelled]], *, height: int = 256, pad: int = 12,
+                  label_height: int = 28, title: str | None = None, width: int | None = None,
+                  header: Sequence[str] | None = None) -> Image.Image:
+    """Rows of labelled images, each scaled to ``height`` px tall, on a white background.
+
+    With ``width`` every image is fitted, centred, into a ``width`` x ``height`` box, so columns
+    line up whatever the aspect ratios: a grid.  ``header`` (grid only) labels the columns once,
+    above the first row; each image keeps its own label too (the row's inputs, a final loss).
+    """
+    if header is not None and width is None:
+        raise ValueError("a header row needs a fixed column width")
     font = ImageFont.load_default(size=16)
     title_h = label_height + 8 if title else 0
-    scaled = [[(label, _to_height(img, height)) for label, img in row] for row in rows]
-    widths = [sum(img.width for _, img in row) + pad * (len(row) + 1) for row in scaled]
-    sheet_w = max(widths)
-    sheet_h = title_h + len(scaled) * (height + label_height + pad) + pad
+    header_h = label_height if header else 0
+    scaled = [[(label, _fit(img, width, height)) for label, img in row] for row in rows]
+    n_cols = max((len(row) for row in rows), default=0)
+    if width is not None:
+        sheet_w = pad + max(n_cols, len(header or ())) * (width + pad)
+    else:
+        sheet_w = max((sum(img.width for _, img in row) + pad * (len(row) + 1) for row in scaled),
+                      default=2 * pad)
+    sheet_h = title_h + header_h + len(scaled) * (height + label_height + pad) + pad
     sheet = Image.new("RGB", (sheet_w, sheet_h), "white")
     draw = ImageDraw.Draw(sheet)
     if title:
-        draw.text((pad, pad), title, fill="black", font=ImageFont.load_default(size=20))
+        title_font = ImageFont.load_default(size=20)  # clipped: a narrow grid has a long title
+        draw.text((pad, pad), _clip(title, sheet_w - 2 * pad, title_font), fill="black", font=title_font)
     y = title_h + pad
+    if header and width is not None:
+        bold = ImageFont.load_default(size=18)
+        for j, text in enumerate(header):
+            draw.text((pad + j * (width + pad), y), _clip(text, width, bold), fill="black", font=bold)
+        y += header_h
     for row in scaled:
         x = pad
         for label, img in row:
-            sheet.paste(img, (x, y + label_height))
-            draw.text((x, y + 4), label, fill="black", font=font)
-            x += img.width + pad
+            box_w = width if width is not None else img.width
+            sheet.paste(img, (x + (box_w - img.width) // 2, y + label_height + (height - img.height) // 2))
+            text = _clip(label, box_w, font) if width is not None else label
+            draw.text((x, y + 4), text, fill="black", font=font)
+            x += box_w + pad
         y += height + label_height + pad
     return sheet
 
 
-def _to_height(img: Image.Image, height: int) -> Image.Image:
+def grid(columns: Sequence[str], rows: Sequence[Sequence[Labelled]], *, cell: int = 128,
+         title: str | None = None) -> Image.Image:
+    """A labelled grid: ``columns`` as the header, every image fitted into a ``cell`` px square.
+
+    Size: ``12 + len(columns) * (cell + 12)`` wide and ``(title: 36) + 28 + rows * (cell + 40) + 12``
+    tall, so a reader (or a test) can find any cell.
+    """
+    return contact_sheet(rows, height=cell, width=cell, header=columns, title=title)
+
+
+def loss_plot(curves: Mapping[str, Mapping[str, Sequence[float]]], *,
+              dashed: Sequence[str] = (), title: str | None = None,
+              level_starts: Sequence[int] = ()) -> Image.Image:
+    """Loss curves, one panel per statistic (their scales differ), one line per row, log y.
+
+    ``curves[statistic][row label]`` is the style loss per iteration.  Rows in ``dashed`` are
+    drawn dashed (stylisations next to textures).  ``level_starts`` marks the iterations where a
+    finer pyramid level begins, where every curve jumps.  Drawn with matplotlib's Agg canvas
+    directly (no pyplot), so no display or global backend is involved.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    stats = list(curves)
+    n_cols = min(3, max(1, len(stats)))
+    n_rows = -(-len(stats) // n_cols)
+    fig = Figure(figsize=(4.2 * n_cols, 3.3 * n_rows + (0.4 if title else 0)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    labels = list(dict.fromkeys(label for per_row in curves.values() for label in per_row))
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    for ax, stat in zip(axes, stats):
+        for label, values in curves[stat].items():
+            ax.plot(range(1, len(values) + 1), values, color=colours[label], linewidth=1.4,
+                    linestyle="--" if label in dashed else "-", label=label,
+                    marker="o" if len(values) == 1 else None)  # one point draws no line
+        for start in level_starts:
+            ax.axvline(start, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_yscale("log")
+        ax.set_title(stat)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("style loss")
+        ax.grid(True, which="major", alpha=0.3)
+    legend = {name: h for ax in axes for h, name in zip(*ax.get_legend_handles_labels())}
+    handles, names = list(legend.values()), list(legend)
+    if len(axes) > len(stats):  # a spare panel: the legend goes there
+        for ax in axes[len(stats):]:
+            ax.axis("off")
+        axes[len(stats)].legend(handles, names, loc="center", frameon=False)
+    elif handles:
+        fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4),
+                   frameon=False)
+    if title:
+        fig.suptitle(title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    buffer.seek(0)
+    with Image.open(buffer) as img:
+        return img.convert("RGB")
+
+
+def _fit(img: Image.Image, width: int | None, height: int) -> Image.Image:
+    """Scale to ``height`` tall, or, with ``width``, to fit inside width x height."""
     img = img.convert("RGB")
-    width = max(1, round(img.width * height / img.height))
-    return img.resize((width, height), Image.Resampling.LANCZOS)
+    scale = height / img.height if width is None else min(width / img.width, height / img.height)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS)
+
+
+def _clip(text: str, width: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> str:
+    """``text`` shortened with an ellipsis so it does not run into the next column."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "…") > width:
+        text = text[:-1]
+    return text + "…"

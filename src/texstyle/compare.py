@@ -1,0 +1,258 @@
+"""The statistics comparison sheet: every exemplar and content/style pair under every statistic.
+
+Every cell gets the same seed, size and iteration budget, so along a row only the statistic
+changes.  All inputs and settings are checked before the first cell runs (a typo in the last
+pair must not cost the whole sheet), and progress is reported for the sheet as a whole, through
+one callback; rendering (grids, plot, progress bar) is left to ``report`` and the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from .api import RunResult, output_shape, read_input, run_stylize, run_texture, style_shape
+from .config import StylizeSettings, TextureSettings
+from .errors import TexstyleError
+from .image import to_pil
+from .layers import min_input_size
+from .optimize import Progress
+from .pyramid import level_shapes
+from .samples import PREFIX, is_sample
+from .stats import STATISTICS
+
+Source = str | Path
+# Chosen by eye at 64-128 px: a regular grey structure, an organic colour texture and bold flat
+# colours with sharp edges are where the statistics differ most.  Grey styles (brick, gravel) make
+# muddy stylisations, so the pairs use the colourful ones.
+DEFAULT_TEXTURES: tuple[str, ...] = ("sample:brick", "sample:cells", "sample:mosaic")
+DEFAULT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("sample:cat", "sample:mosaic"),
+    ("sample:astronaut", "sample:cells"),
+    ("sample:coffee", "sample:stars"),
+)
+
+
+@dataclass(frozen=True)
+class SheetProgress:
+    """One iteration's report, placed in the whole sheet: which cell, how far overall."""
+
+    cell: int  # 1-based, in run order
+    cells: int
+    grid: str  # "textures" or "stylized"
+    row: str  # the row's label
+    loss: str  # the statistic of this cell
+    iteration: int  # iterations done over the whole sheet, this one included
+    total: int  # iterations of the whole sheet
+    progress: Progress  # the cell's own report (its losses, level, current image)
+
+
+SheetCallback = Callable[[SheetProgress], None]
+
+
+@dataclass
+class Row:
+    """One exemplar (textures) or one content/style pair (stylized) and its cells."""
+
+    label: str
+    sources: tuple[Source, ...]  # (exemplar,) or (content, style)
+    inputs: tuple[torch.Tensor, ...]  # the sources as read, for the grid's first column(s)
+    iterations: int  # per cell: iterations per level x pyramid levels
+    results: dict[str, RunResult] = field(default_factory=dict)  # by statistic
+
+
+@dataclass
+class Grid:
+    name: str  # "textures" or "stylized": also the grid's file stem
+    input_columns: tuple[str, ...]  # ("exemplar",) or ("content", "style")
+    rows: list[Row]
+
+
+@dataclass
+class Comparison:
+    """Everything a sheet needs: the grids with their results, and the shared settings."""
+
+    grids: list[Grid]
+    losses: tuple[str, ...]
+    settings: dict[str, Any]  # size, iters, seed, weights, device: the same in every cell
+    elapsed: float
+
+    def table(self, grid: Grid) -> tuple[list[str], list[list[tuple[str, Image.Image]]]]:
+        """Column labels and labelled images of ``grid``: inputs first, then one per statistic.
+
+        Result cells are labelled with their final style loss, so the picture carries the number.
+        """
+        columns = [*grid.input_columns, *self.losses]
+        rows = []
+        for row in grid.rows:
+            cells = [(source_label(s), to_pil(img)) for s, img in zip(row.sources, row.inputs)]
+            cells += [(f"style {final_style_loss(row.results[loss]):.2g}",
+                       row.results[loss].to_pil()) for loss in self.losses]
+            rows.append(cells)
+        return columns, rows
+
+    def curves(self) -> dict[str, dict[str, list[float]]]:
+        """Style loss per iteration: ``curves[statistic][row label]``, all grids together."""
+        return {loss: {row.label: [h["style"] for h in row.results[loss].history]
+                       for grid in self.grids for row in grid.rows}
+                for loss in self.losses}
+
+    def record(self) -> dict[str, Any]:
+        """A JSON-able record: the shared settings and, per cell, its resolved settings and history."""
+        return {
+            "settings": self.settings | {"losses": list(self.losses)},
+            "elapsed_s": round(self.elapsed, 3),
+            "grids": {
+                grid.name: {
+                    "columns": [*grid.input_columns, *self.losses],
+                    "rows": [{
+                        "label": row.label,
+                        "inputs": [str(s) for s in row.sources],
+                        "cells": {loss: {"elapsed_s": round(r.elapsed, 3),
+                                         "final_style_loss": final_style_loss(r),
+                                         "settings": r.settings, "history": r.history}
+                                  for loss, r in row.results.items()},
+                    } for row in grid.rows],
+                } for grid in self.grids
+            },
+        }
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """``CONTENT:STYLE`` → (content, style), where either side may be ``sample:NAME``.
+
+    Split on colons, glue each ``sample`` back onto the name after it, and require exactly two
+    parts: so ``sample:cat:sample:mosaic``, ``a.jpg:b.jpg`` and ``sample:cat:b.jpg`` all work.
+    """
+    parts: list[str] = []
+    tokens = text.split(":")
+    while tokens:
+        token = tokens.pop(0)
+        if token + ":" == PREFIX and tokens:
+            token = PREFIX + tokens.pop(0)
+        parts.append(token)
+    if len(parts) != 2 or not all(parts):
+        raise TexstyleError(f"expected CONTENT:STYLE (e.g. photo.jpg:painting.jpg or "
+                            f"sample:cat:sample:mosaic), got {text!r}")
+    return parts[0], parts[1]
+
+
+def source_label(source: Source) -> str:
+    """Short name of an input for labels: the sample name, or the file name."""
+    if is_sample(source):
+        return str(source)[len(PREFIX):]
+    return Path(source).name
+
+
+def final_style_loss(result: RunResult) -> float:
+    """Style loss of the returned image: the best total of the last level (what ``optimize`` keeps)."""
+    last = result.history[-1]["level"]
+    return min((h for h in result.history if h["level"] == last), key=lambda h: h["total"])["style"]
+
+
+def check_losses(losses: Sequence[str]) -> tuple[str, ...]:
+    """The statistics to compare, in order, once each; unknown names are the user's error."""
+    unique = tuple(dict.fromkeys(losses))
+    if not unique:
+        raise TexstyleError(f"give at least one loss; choose from {', '.join(STATISTICS)}")
+    for loss in unique:
+        if loss not in STATISTICS:
+            raise TexstyleError(f"unknown loss {loss!r}; choose from {', '.join(STATISTICS)}")
+    return unique
+
+
+def run_compare(
+    textures: Sequence[Source] = DEFAULT_TEXTURES,
+    pairs: Sequence[tuple[Source, Source]] = DEFAULT_PAIRS,
+    *,
+    losses: Sequence[str] = tuple(STATISTICS),
+    size: int = 128,
+    iters: int = 100,
+    seed: int = 0,
+    weights: str = "normalized",
+    device: str = "auto",
+    callback: SheetCallback | None = None,
+) -> Comparison:
+    """Run every texture exemplar and every content/style pair under every statistic in ``losses``.
+
+    ``textures`` or ``pairs`` may be empty (that grid is left out), not both.  Everything that
+    can be checked without optimising (statistic names, settings, inputs, sizes) is checked
+    before the first cell runs.
+    """
+    losses = check_losses(losses)
+    shared = {"size": size, "iters": iters, "seed": seed, "weights": weights, "device": device}
+    settings = {(cls, loss): cls(loss=loss, **shared)
+                for cls in (TextureSettings, StylizeSettings) for loss in losses}
+    grids = []
+    if textures:
+        grids.append(Grid("textures", ("exemplar",),
+                          [_plan_row((s,), settings[TextureSettings, losses[0]]) for s in textures]))
+    if pairs:
+        grids.append(Grid("stylized", ("content", "style"),
+                          [_plan_row(p, settings[StylizeSettings, losses[0]]) for p in pairs]))
+    if not grids:
+        raise TexstyleError("nothing to compare: give at least one texture exemplar or pair")
+
+    cells = sum(len(g.rows) for g in grids) * len(losses)
+    total = sum(row.iterations for g in grids for row in g.rows) * len(losses)
+    done, cell = 0, 0
+    start = time.perf_counter()
+    for grid in grids:
+        cls = TextureSettings if grid.name == "textures" else StylizeSettings
+        for row in grid.rows:
+            for loss in losses:
+                cell += 1
+                report = _sheet_reporter(callback, cell, cells, grid.name, row.label, loss,
+                                         done=done, total=total)
+                if cls is TextureSettings:
+                    result = run_texture(row.sources[0], settings[cls, loss], callback=report)
+                else:
+                    result = run_stylize(row.sources[0], row.sources[1], settings[cls, loss],
+                                         callback=report)
+                row.results[loss] = result
+                done += row.iterations
+    return Comparison(grids, losses, shared, time.perf_counter() - start)
+
+
+def _plan_row(sources: tuple[Source, ...], settings: TextureSettings) -> Row:
+    """Read a row's inputs and work out its cells' iteration count, refusing sizes VGG can't use.
+
+    Mirrors the size checks ``api`` makes at the start of each run, so they fail before any work.
+    """
+    is_pair = len(sources) == 2
+    what = ("content image", "style image") if is_pair else ("exemplar",)
+    inputs = tuple(read_input(s, w) for s, w in zip(sources, what))
+    style_layers = list(settings.style_layers)
+    layers = style_layers + ([settings.content_layer] if isinstance(settings, StylizeSettings) else [])
+    out_hw = output_shape(settings, tuple(inputs[0].shape[-2:]))
+    _check_side(f"output at size {settings.size}", out_hw, min_input_size(layers))
+    style_hw = style_shape(tuple(inputs[-1].shape[-2:]), out_hw, settings.style_scale)
+    _check_side(f"{what[-1]} {sources[-1]} (after scaling)", style_hw, min_input_size(style_layers))
+    label = " + ".join(source_label(s) for s in sources)
+    iterations = settings.iters * len(level_shapes(out_hw, min_input_size(layers)))
+    return Row(label, sources, inputs, iterations)
+
+
+def _check_side(what: str, hw: tuple[int, int], need: int) -> None:
+    if min(hw) < need:
+        raise TexstyleError(f"{what} is {hw[1]}x{hw[0]} px, too small for the style layers: "
+                            f"it needs at least {need} px on each side")
+
+
+def _sheet_reporter(callback: SheetCallback | None, cell: int, cells: int, grid: str, row: str,
+                    loss: str, *, done: int, total: int) -> Callable[[Progress], None] | None:
+    """Turn one cell's progress into progress over the whole sheet."""
+    if callback is None:
+        return None
+
+    def report(p: Progress) -> None:
+        callback(SheetProgress(cell, cells, grid, row, loss, min(done + p.iteration, total),
+                               total, p))
+
+    return report
