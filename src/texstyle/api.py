@@ -189,7 +189,8 @@ def _run(
         report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
                                  total=grand_total, elapsed_before=elapsed)
         result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
-                                       optimizer=settings.optimizer, lr=settings.lr, callback=report)
+                                       optimizer=settings.optimizer, lr=settings.lr, callback=report,
+                                       line_search=not objective.statistic.stochastic)
         image = result.image
         history += [record | {"level": float(level)} for record in result.history]
         elapsed += result.elapsed

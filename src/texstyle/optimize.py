@@ -60,20 +60,29 @@ def optimize(
     optimizer: str = "lbfgs",
     lr: float | None = None,
     callback: Callable[[Progress], None] | None = None,
+    line_search: bool = True,
 ) -> OptimResult:
-    """Minimise ``objective`` over the pixels of ``init`` for ``iters`` iterations.
+    """Minimise ``objective`` over the pixels of ``init`` with a budget of ``iters`` evaluations.
 
-    L-BFGS takes one function evaluation per iteration (no line search, step size 1, as in
-    Johnson's neural-style), so ``iters`` means the same cost for both optimisers.  The image with
-    the lowest loss seen is returned, so a late bad step cannot spoil the result.
+    An "iteration" is one evaluation of the objective (one forward and backward pass), so the
+    budget means the same cost for both optimisers.  L-BFGS uses a strong-Wolfe line search:
+    without one, a start where the gradient is tiny (dead ReLUs for a flat initial image, seen on
+    bold flat-colour exemplars) makes its first steps vanishingly small and the run stalls, and
+    a too-long step can blow the loss up by 10⁵.  The image with the lowest loss seen is
+    returned, so a bad trial step cannot spoil the result.
+
+    ``line_search=False`` is for objectives that change between evaluations (random projections
+    drawn afresh each time): a line search cannot compare values of different functions, so
+    L-BFGS then takes one unit step per evaluation, as Johnson's neural-style does.
     """
     if optimizer not in OPTIMIZERS:
         raise TexstyleError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     if optimizer == "lbfgs":
         opt: torch.optim.Optimizer = torch.optim.LBFGS(
-            [x], lr=lr or 1.0, max_iter=1, history_size=50,
-            tolerance_grad=0.0, tolerance_change=0.0,
+            [x], lr=lr or 1.0, max_iter=iters if line_search else 1, max_eval=iters,
+            history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
+            line_search_fn="strong_wolfe" if line_search else None,
         )
     else:
         opt = torch.optim.Adam([x], lr=lr or 0.02)
@@ -83,6 +92,8 @@ def optimize(
     start = time.perf_counter()
 
     def closure() -> torch.Tensor:
+        if len(history) >= iters:
+            raise _BudgetSpent  # the line search wants more evaluations than we have left
         opt.zero_grad(set_to_none=True)
         total, terms = objective(x)
         value = float(total.detach())
@@ -94,18 +105,20 @@ def optimize(
         history.append(record)
         if value < best["loss"]:
             best["loss"], best["image"] = value, x.detach().clamp(0, 1).clone()
+        if callback is not None:
+            callback(Progress(len(history), iters, record, time.perf_counter() - start,
+                              lambda: x.detach().clamp(0, 1)))
         return total
 
     try:
-        for i in range(1, iters + 1):
+        while len(history) < iters:
             opt.step(closure)
             if optimizer == "adam":
                 # Adam has no curvature memory to confuse, so keep it inside the valid range.
                 with torch.no_grad():
                     x.clamp_(0, 1)
-            if callback is not None:
-                callback(Progress(i, iters, history[-1], time.perf_counter() - start,
-                                  lambda: x.detach().clamp(0, 1)))
+    except _BudgetSpent:
+        pass
     except _NonFinite as exc:
         if not history:
             raise TexstyleError("the loss is not finite at the first iteration; check the inputs") from None
@@ -113,6 +126,10 @@ def optimize(
         log.warning("loss became non-finite at iteration %d; keeping the best image so far",
                     exc.iteration)
     return OptimResult(best["image"], history, best["loss"], time.perf_counter() - start)
+
+
+class _BudgetSpent(Exception):
+    pass
 
 
 class _NonFinite(Exception):

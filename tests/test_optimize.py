@@ -1,0 +1,80 @@
+"""The optimisation loop: budget, best-iterate keeping, non-finite losses, the stall it avoids."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from texstyle.api import _cached_weights, read_input
+from texstyle.config import DEFAULT_STYLE_LAYERS
+from texstyle.features import VGGFeatures
+from texstyle.image import resize
+from texstyle.losses import Objective, style_targets
+from texstyle.optimize import optimize
+
+
+def quadratic(target: torch.Tensor):
+    calls = {"n": 0}
+
+    def objective(x: torch.Tensor):
+        calls["n"] += 1
+        loss = (x - target).pow(2).sum()
+        return loss, {"style": loss}
+
+    return objective, calls
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.parametrize("line_search", [True, False])
+def test_budget_is_exactly_iters_evaluations(optimizer, line_search):
+    target = torch.full((1, 3, 4, 4), 0.7)
+    objective, calls = quadratic(target)
+    result = optimize(torch.zeros(1, 3, 4, 4), objective, iters=7, optimizer=optimizer,
+                      line_search=line_search)
+    assert calls["n"] == 7
+    assert len(result.history) == 7
+    assert result.best_loss == min(h["total"] for h in result.history)
+    assert result.best_loss < result.history[0]["total"]
+
+
+def test_lbfgs_solves_a_quadratic():
+    target = torch.rand(1, 3, 5, 5, generator=torch.Generator().manual_seed(0))
+    objective, _ = quadratic(target)
+    result = optimize(torch.zeros(1, 3, 5, 5), objective, iters=10)
+    assert torch.allclose(result.image, target, atol=1e-4)
+
+
+def test_non_finite_loss_stops_and_keeps_the_best_image():
+    target = torch.full((1, 3, 4, 4), 0.5)
+    objective, calls = quadratic(target)
+
+    def poisoned(x):
+        loss, terms = objective(x)
+        if calls["n"] == 4:
+            loss = loss * math.nan
+        return loss, terms
+
+    result = optimize(torch.zeros(1, 3, 4, 4), poisoned, iters=10)
+    assert len(result.history) == 3  # stopped at the poisoned evaluation
+    assert torch.isfinite(result.image).all()
+    assert result.best_loss == min(h["total"] for h in result.history)
+
+
+def test_lbfgs_does_not_stall_on_a_flat_start():
+    # A flat grey start on the bold mosaic gives almost no gradient (dead ReLUs).  Without a line
+    # search L-BFGS's steps stayed tiny: measured style loss 0.95 → 0.58 after 30 evaluations at
+    # 96 px (0.95 → 0.95 at 128 px); with it, 0.95 → 0.04.
+    layers = DEFAULT_STYLE_LAYERS
+    extractor = VGGFeatures(_cached_weights("normalized"), layers)
+    style = resize(read_input("sample:mosaic", "style"), 96, 96)
+    with torch.no_grad():
+        targets = style_targets(extractor(style), layers)
+    objective = Objective(extractor, targets, {n: 1 / len(layers) for n in layers}, tv_weight=0.5)
+    noise = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    start = (style.mean(dim=(2, 3), keepdim=True) + 0.1 * noise).clamp(0, 1)
+    result = optimize(start, objective, iters=30)
+    first = result.history[0]["style"]
+    best = min(h["style"] for h in result.history)
+    assert best * 10 <= first, (first, best)
