@@ -24,7 +24,6 @@ from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
-from .layers import LAYER_NAMES
 from .optimize import Progress
 from .report import contact_sheet, grid, loss_plot
 from .samples import SAMPLE_NAMES, is_sample

@@ -16,7 +16,6 @@ Whatever the source, ``load_weights`` returns a ``VGGWeights``: tensors keyed by
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,12 +208,3 @@ def load_weights(spec: str | Path = "normalized") -> VGGWeights:
     path = Path(spec)
     state = _read_state(path)
     return rename_state(state, detect_layout(state), str(path))
-
-
-def sha256_of(path: Path) -> str:
-    """Hex digest of a file, for recording which weights a run used."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
