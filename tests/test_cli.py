@@ -9,42 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from cli_helpers import assert_usage_error, run_cli
 from texstyle.cli import record_path, snapshot_path
-
-TIMEOUT_S = 300
-
-
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "texstyle", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S,
-    )
-
-
-def stderr_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.strip()]
-
-
-def assert_usage_error(proc: subprocess.CompletedProcess[str], *patterns: str) -> str:
-    """Exit 2, exactly one non-empty stderr line, no traceback; the line matches every pattern."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = stderr_lines(proc)
-    assert len(lines) == 1, proc.stderr
-    message = lines[0]
-    assert "error" in message.lower(), message
-    for pattern in patterns:
-        assert re.search(pattern, message, re.IGNORECASE), (pattern, message)
-    return message
-
 
 def image_size(path: Path) -> tuple[int, int]:
     with Image.open(path) as img:

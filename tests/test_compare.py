@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from cli_helpers import run_cli
 from texstyle import TexstyleError
 from texstyle.cli import main
 from texstyle.compare import parse_pair, run_compare
@@ -23,11 +22,6 @@ from texstyle.report import grid, loss_plot
 
 SIZE, ITERS, SEED, LOSSES = 48, 2, 3, ("gram", "mean")
 TINY = ["--losses", ",".join(LOSSES), "--size", str(SIZE), "--iters", str(ITERS), "--quiet"]
-
-
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "texstyle", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,45 +16,15 @@ import torch
 from PIL import Image
 
 import texstyle
+from cli_helpers import assert_usage_error, run_cli
 from texstyle import TexstyleError
 from texstyle.stats import STATISTICS
 
-TIMEOUT_S = 300
 NAMES = list(STATISTICS)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two processes that each spin two OpenMP
-    threads slow each other down by an order of magnitude (measured: 15x for a 48 px run)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # ---- helpers (the conventions of test_cli.py) ----------------------------------------------
-
-
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"OMP_NUM_THREADS": "1"}  # see _one_thread
-    return subprocess.run(
-        [sys.executable, "-m", "texstyle", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env,
-    )
-
-
-def assert_usage_error(proc: subprocess.CompletedProcess[str], *patterns: str) -> str:
-    """Exit 2, exactly one non-empty stderr line, no traceback; the line matches every pattern."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    message = lines[0]
-    assert "error" in message.lower(), message
-    for pattern in patterns:
-        assert re.search(pattern, message, re.IGNORECASE), (pattern, message)
-    return message
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -28,6 +28,8 @@ from texstyle.stats import (
     w2_distance,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 try:  # an independent matrix square root when SciPy is there; NumPy's eigh otherwise
     from scipy.linalg import sqrtm as _scipy_sqrtm
 except ImportError:  # pragma: no cover - depends on the environment
@@ -91,16 +93,6 @@ def np_w2_relative(x: torch.Tensor, t: torch.Tensor) -> float:
         w2 = np.sum((mu - mu_t) ** 2) + np.trace(cov) + np.trace(cov_t) - 2 * cross
         total += max(w2, 0.0) / np.mean(np.sum(ft**2, axis=1))
     return total
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a small shared machine two processes that each spin two OpenMP
-    threads slow each other down by an order of magnitude (measured: 15x for a 48 px run)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # Small (B, C, H, W) float64 feature maps with bounded values.

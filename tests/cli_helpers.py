@@ -1,0 +1,38 @@
+"""Helpers shared by the tests that run the command line in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+TIMEOUT_S = 300
+
+
+def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m texstyle ARGS`` in ``cwd``; one OpenMP thread so parallel test processes on a
+    small machine do not slow each other down by an order of magnitude."""
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "texstyle", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S, env=env,
+    )
+
+
+def stderr_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if line.strip()]
+
+
+def assert_usage_error(proc: subprocess.CompletedProcess[str], *patterns: str) -> str:
+    """Exit 2, exactly one non-empty stderr line, no traceback; the line matches every pattern."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = stderr_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    message = lines[0]
+    assert "error" in message.lower(), message
+    for pattern in patterns:
+        assert re.search(pattern, message, re.IGNORECASE), (pattern, message)
+    return message
