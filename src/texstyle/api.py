@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +22,7 @@ from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
-from .pyramid import level_shapes
+from .pyramid import level_iterations, level_shapes
 from .samples import is_sample, load_sample
 from .stats import STATISTICS
 from .optimize import OptimResult, Progress, optimize
@@ -121,12 +122,15 @@ def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings)
 
 
 def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
-                   content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+                   content: torch.Tensor | None, generator: torch.Generator,
+                   feedforward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
     h, w = shape
-    if init == "content":
+    if init in ("content", "adain"):
         if content is None:
-            raise TexstyleError("init 'content' needs a content image; use 'noise' or a path")
-        return content.clone()
+            raise TexstyleError(f"init {init!r} needs a content image; use 'noise' or a path")
+        # AdaIN's one-pass stylisation already has the style's colours and much of its texture,
+        # so the optimiser starts far closer than from the photo (docs/performance.md).
+        return feedforward(content) if init == "adain" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
         # contrast saves iterations compared with the paper's uniform [0, 1] noise.
@@ -169,28 +173,34 @@ def _run(
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
     layer_weights = settings.normalized_layer_weights()
-    shapes = level_shapes(out_hw, min_input_size(layers))
-    grand_total = settings.iters * len(shapes)
+    if is_stylize and settings.method != "gatys":
+        return _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
+    shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
+    budgets = level_iterations(len(shapes), settings.iters, settings.fine_iters)
+    grand_total = sum(budgets)
 
     image: torch.Tensor | None = None
     history: list[dict[str, float]] = []
     elapsed = 0.0
-    for level, hw in enumerate(shapes, start=1):
+    for level, (hw, iters) in enumerate(zip(shapes, budgets), start=1):
         objective = _level_objective(extractor, settings, style_images, content_full, hw,
                                      layer_weights, device, generator)
         if image is None:
             content_img = resize(content_full, *hw) if content_full is not None else None
-            image = _initial_image(settings.init, hw, colour=_blended_colour(style_images, settings),
-                                   content=content_img, generator=generator)
+            image = _initial_image(
+                settings.init, hw, colour=_blended_colour(style_images, settings),
+                content=content_img, generator=generator,
+                feedforward=lambda c: _feedforward(c, style_images, settings, device, "adain"))
         else:
             image = resize(image, *hw)
         log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
-                 device, settings.iters)
-        report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
+                 device, iters)
+        report = _level_reporter(callback, level, len(shapes), hw, offset=sum(budgets[:level - 1]),
                                  total=grand_total, elapsed_before=elapsed)
-        result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
+        result: OptimResult = optimize(image.to(device), objective, iters=iters,
                                        optimizer=settings.optimizer, lr=settings.lr, callback=report,
-                                       line_search=not objective.statistic.stochastic)
+                                       line_search=not objective.statistic.stochastic,
+                                       tolerance=settings.tolerance)
         image = result.image
         history += [record | {"level": float(level)} for record in result.history]
         elapsed += result.elapsed
@@ -200,11 +210,37 @@ def _run(
         "output_size": [out_hw[1], out_hw[0]],
         "style_sizes": [[w, h] for h, w in style_sizes],
         "levels": [[w, h] for h, w in shapes],
+        "level_iters": budgets,
         "device": str(device),
         "layer_weights": list(layer_weights.values()),
         "style_layers": list(settings.style_layers),
     }
     return RunResult(image.cpu(), history, resolved, elapsed)
+
+
+def _feedforward(content: torch.Tensor, style_images: list[torch.Tensor],
+                 settings: TextureSettings, device: torch.device, method: str) -> torch.Tensor:
+    """One feed-forward stylisation of ``content`` at its own size; styles scaled to match."""
+    from .feedforward import feedforward_stylize  # loads the decoder only when asked for
+
+    hw = tuple(content.shape[-2:])
+    styles = [resize(img, *style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side=16))
+              for img in style_images]
+    alpha = getattr(settings, "alpha", 1.0)
+    return feedforward_stylize(content, styles, method=method, alpha=alpha,
+                               blend=settings.style_blend, device=device)
+
+
+def _run_feedforward(settings: StylizeSettings, style_images: list[torch.Tensor],
+                     content: torch.Tensor, out_hw: tuple[int, int],
+                     style_sizes: list[tuple[int, int]], device: torch.device) -> RunResult:
+    start = time.perf_counter()
+    image = _feedforward(resize(content, *out_hw), style_images, settings, device, settings.method)
+    resolved = settings.to_dict() | {
+        "mode": "stylize", "output_size": [out_hw[1], out_hw[0]],
+        "style_sizes": [[w, h] for h, w in style_sizes], "device": str(device),
+    }
+    return RunResult(image, [], resolved, time.perf_counter() - start)
 
 
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
@@ -289,3 +325,28 @@ def stylize(content: ImageInput, style: StyleInput, *, callback: Callback | None
     ``options`` are the fields of ``StylizeSettings`` (content_weight, style_weight, …).
     """
     return run_stylize(content, style, callback=callback, **options).to_pil()
+
+
+def full_resolution_losses(image: torch.Tensor, style: StyleInput, content: ImageInput | None,
+                           settings: TextureSettings) -> dict[str, float]:
+    """Each loss term of ``image`` against the targets of its own (final) size.
+
+    The yardstick for comparing schedules and methods: a pyramid's last-level loss and a
+    single-scale run's loss are then measured by the same function.
+    """
+    device = resolve_device(settings.device)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    style_images = [read_input(s, "style image") for s in styles]
+    content_full = read_input(content, "content image") if content is not None else None
+    layers = list(settings.style_layers)
+    if isinstance(settings, StylizeSettings):
+        layers.append(settings.content_layer)
+    extractor = VGGFeatures(_cached_weights(settings.weights), layers, pooling=settings.pooling)
+    extractor = extractor.to(device)
+    hw = tuple(image.shape[-2:])
+    generator = torch.Generator().manual_seed(settings.seed)
+    objective = _level_objective(extractor, settings, style_images, content_full, hw,
+                                 settings.normalized_layer_weights(), device, generator)
+    with torch.no_grad():
+        total, terms = objective(image.to(device))
+    return {k: float(v) for k, v in terms.items()} | {"total": float(total)}

@@ -65,7 +65,15 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--width", type=int, help="output width in px (with --height: exact size)")
     p.add_argument("--height", type=int, help="output height in px")
     p.add_argument("--iters", type=int, default=d.iters,
-                   help=f"iterations per pyramid level (default {d.iters})")
+                   help=f"iterations at the coarsest pyramid level (default {d.iters})")
+    p.add_argument("--fine-iters", type=int, default=d.fine_iters,
+                   help="iterations at the finest level; levels between get geometrically fewer "
+                        f"than --iters (default {d.fine_iters if d.fine_iters else 'as --iters'})")
+    p.add_argument("--coarsest", type=int, default=d.coarsest,
+                   help=f"long side of the coarsest pyramid level in px (default {d.coarsest})")
+    p.add_argument("--tolerance", type=float, default=d.tolerance,
+                   help="stop a level once the loss improves by less than this fraction over 10 "
+                        f"iterations; 0 never stops early (default {d.tolerance:g})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     p.add_argument("--style-layers", type=_names, default=d.style_layers, metavar="L1,L2,…",
                    help=f"layers whose Gram matrices are matched (default {','.join(d.style_layers)})")
@@ -85,7 +93,8 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer,
                    help=f"(default {d.optimizer})")
     p.add_argument("--lr", type=float, help="step size (default 1 for L-BFGS, 0.02 for Adam)")
-    init_help = "content, noise or an image path" if cls is StylizeSettings else "noise or an image path"
+    init_help = ("content, adain (a feed-forward stylisation), noise or an image path"
+                 if cls is StylizeSettings else "noise or an image path")
     p.add_argument("--init", default=d.init, help=f"starting image: {init_help} (default {d.init})")
     p.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                    help=f"VGG-19 weights (default {d.weights})")
@@ -124,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"weight of the content term (default {d.content_weight:g})")
     sty.add_argument("--content-layer", default=d.content_layer,
                      help=f"layer whose activations are kept (default {d.content_layer})")
+    sty.add_argument("--method", choices=("gatys", "adain", "wct"), default=d.method,
+                     help="gatys: optimise the image (best); adain / wct: one feed-forward pass "
+                          f"with the AdaIN decoder, about a second (default {d.method})")
+    sty.add_argument("--alpha", type=float, default=d.alpha,
+                     help="adain / wct: style strength from 0 (content) to 1 (default 1)")
 
     demo = sub.add_parser("demo", help="make a texture and a stylised photo from built-in samples",
                           description="Make a texture and a stylised photo from built-in samples, "

@@ -16,6 +16,7 @@ from .stats import STATISTICS
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEVICES = ("auto", "cpu", "cuda")
+STYLIZE_METHODS = ("gatys", "adain", "wct")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,13 @@ class TextureSettings:
     size: int | None = 256  # long side of the output in px (ignored when width and height are set)
     width: int | None = None
     height: int | None = None
-    iters: int = 150  # per pyramid level
+    iters: int = 150  # at the coarsest pyramid level
+    # At the finest level; levels between get a geometric share (pyramid.level_iterations).
+    # None: ``iters`` at every level.
+    fine_iters: int | None = None
+    coarsest: int = 128  # long side of the coarsest pyramid level in px
+    # Stop a level early once the loss improved by less than this fraction over 10 evaluations.
+    tolerance: float = 0.0
     seed: int = 0
     style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
     layer_weights: tuple[float, ...] | None = None  # None: equal; normalised to sum 1
@@ -50,6 +57,10 @@ class TextureSettings:
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise TexstyleError(f"{name} must be a positive integer, got {value!r}")
         _positive_int("iters", self.iters)
+        if self.fine_iters is not None:
+            _positive_int("fine_iters", self.fine_iters)
+        _positive_int("coarsest", self.coarsest)
+        _non_negative("tolerance", self.tolerance)
         if not self.style_layers:
             raise TexstyleError("style_layers must name at least one layer")
         check_layers(self.style_layers)
@@ -98,7 +109,10 @@ class StylizeSettings(TextureSettings):
     """Options of ``texstyle stylize`` / ``stylize``; defaults tuned by eye (docs/usage.md)."""
 
     iters: int = 100  # per pyramid level; starting from the content converges sooner
-    init: str = "content"  # "content", "noise" or an image path
+    init: str = "content"  # "content", "noise", "adain" or an image path
+    # "gatys": optimise the image; "adain" / "wct": one feed-forward pass (feedforward.py).
+    method: str = "gatys"
+    alpha: float = 1.0  # feed-forward methods: 1 full style, 0 the content
     content_layer: str = "relu4_2"
     content_weight: float = 1.0
     style_weight: float = 3.0
@@ -108,6 +122,9 @@ class StylizeSettings(TextureSettings):
         super().__post_init__()
         check_layers([self.content_layer])
         _non_negative("content_weight", self.content_weight)
+        _choice("method", self.method, STYLIZE_METHODS)
+        if not isinstance(self.alpha, (int, float)) or not 0 <= self.alpha <= 1:
+            raise TexstyleError(f"alpha must be between 0 and 1, got {self.alpha!r}")
 
 
 def _positive_int(name: str, value: object) -> None:

@@ -61,6 +61,8 @@ def optimize(
     lr: float | None = None,
     callback: Callable[[Progress], None] | None = None,
     line_search: bool = True,
+    tolerance: float = 0.0,
+    patience: int = 10,
 ) -> OptimResult:
     """Minimise ``objective`` over the pixels of ``init`` with a budget of ``iters`` evaluations.
 
@@ -74,6 +76,9 @@ def optimize(
     ``line_search=False`` is for objectives that change between evaluations (random projections
     drawn afresh each time): a line search cannot compare values of different functions, so
     L-BFGS then takes one unit step per evaluation, as Johnson's neural-style does.
+
+    ``tolerance`` > 0 stops early once the best loss has improved by less than that fraction over
+    the last ``patience`` evaluations: a converged level wastes nothing, and ``iters`` becomes a cap.
     """
     if optimizer not in OPTIMIZERS:
         raise TexstyleError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -105,11 +110,17 @@ def optimize(
         history.append(record)
         if value < best["loss"]:
             best["loss"], best["image"] = value, x.detach().clamp(0, 1).clone()
+        best_curve.append(best["loss"])
         if callback is not None:
             callback(Progress(len(history), iters, record, time.perf_counter() - start,
                               lambda: x.detach().clamp(0, 1)))
+        if tolerance > 0 and len(best_curve) > patience:
+            before = best_curve[-1 - patience]
+            if before - best["loss"] < tolerance * abs(before):
+                raise _Converged
         return total
 
+    best_curve: list[float] = []
     try:
         while len(history) < iters:
             opt.step(closure)
@@ -117,7 +128,7 @@ def optimize(
                 # Adam has no curvature memory to confuse, so keep it inside the valid range.
                 with torch.no_grad():
                     x.clamp_(0, 1)
-    except _BudgetSpent:
+    except (_BudgetSpent, _Converged):
         pass
     except _NonFinite as exc:
         if not history:
@@ -129,6 +140,10 @@ def optimize(
 
 
 class _BudgetSpent(Exception):
+    pass
+
+
+class _Converged(Exception):
     pass
 
 

@@ -7,6 +7,8 @@ image; each finer level then only has to add detail.
 
 from __future__ import annotations
 
+import math
+
 COARSEST_LONG_SIDE = 128  # below this VGG's deep layers see too few positions to be useful
 
 
@@ -20,3 +22,17 @@ def level_shapes(out_hw: tuple[int, int], min_side: int, coarsest: int = COARSES
         h, w = h // 2, w // 2
         shapes.append((h, w))
     return shapes[::-1]
+
+
+def level_iterations(levels: int, coarse_iters: int, fine_iters: int | None) -> list[int]:
+    """Evaluation budget of each level, coarsest first: geometric from ``coarse_iters`` down to
+    ``fine_iters`` at the finest level (every level gets ``coarse_iters`` when it is None).
+
+    An evaluation at a level costs about 4x one at the level below, and the coarse levels settle
+    the layout; the finest levels only need to add detail, so most of the budget goes where it is
+    cheap (docs/performance.md has the measurements behind the default).
+    """
+    if levels == 1 or fine_iters is None:
+        return [coarse_iters] * levels
+    ratio = (fine_iters / coarse_iters) ** (1 / (levels - 1))
+    return [max(1, math.ceil(coarse_iters * ratio**k - 1e-9)) for k in range(levels)]

@@ -1,0 +1,32 @@
+"""The coarse-to-fine schedule: level sizes and how the evaluation budget is spread over them."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from texstyle.pyramid import level_iterations, level_shapes
+
+
+@given(levels=st.integers(1, 6), coarse=st.integers(1, 500), fine=st.integers(1, 500))
+def test_budget_runs_from_coarse_to_fine_monotonically(levels, coarse, fine):
+    its = level_iterations(levels, coarse, fine)
+    assert len(its) == levels and all(n >= 1 for n in its)
+    assert its[0] == coarse
+    if levels > 1:
+        assert its[-1] == fine
+        pairs = list(zip(its, its[1:]))
+        assert all(a >= b for a, b in pairs) if coarse >= fine else all(a <= b for a, b in pairs)
+
+
+def test_geometric_middle_and_no_fine_budget_means_equal_levels():
+    assert level_iterations(3, 100, 25) == [100, 50, 25]
+    assert level_iterations(3, 100, None) == [100, 100, 100]
+    assert level_iterations(1, 100, 10) == [100]  # one level: it is the coarsest
+
+
+def test_coarsest_size_sets_the_number_of_levels():
+    assert level_shapes((512, 512), 16, coarsest=128) == [(128, 128), (256, 256), (512, 512)]
+    assert level_shapes((512, 512), 16, coarsest=64)[0] == (64, 64)
+    assert level_shapes((512, 512), 16, coarsest=512) == [(512, 512)]
+    assert level_shapes((300, 600), 32, coarsest=128) == [(75, 150), (150, 300), (300, 600)]
