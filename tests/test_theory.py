@@ -22,7 +22,9 @@ DTYPE = torch.float64
 def features(c: int, h: int, w: int, seed: int) -> torch.Tensor:
     """(1, C, H, W) correlated, non-centred random features, like ReLU activations in spirit."""
     gen = torch.Generator().manual_seed(seed)
-    mix = torch.randn(c, c, generator=gen, dtype=DTYPE)
+    # Well-conditioned mixing: the claims hold for any positive definite moment matrix, but a
+    # nearly singular one would make float64 round-off, not the maths, decide the comparisons.
+    mix = torch.eye(c, dtype=DTYPE) + 0.3 * torch.randn(c, c, generator=gen, dtype=DTYPE) / c**0.5
     raw = torch.randn(1, c, h * w, generator=gen, dtype=DTYPE).abs()
     return (mix @ raw).reshape(1, c, h, w) + torch.rand(1, c, 1, 1, generator=gen, dtype=DTYPE)
 
@@ -54,7 +56,7 @@ def symmetric_directions(c: int, count: int, seed: int) -> list[torch.Tensor]:
 
 # (C, H, W, seed), with enough positions for a positive definite Gram matrix.
 shapes = st.tuples(st.integers(1, 5), st.integers(2, 6), st.integers(2, 6),
-                   st.integers(0, 10**6)).filter(lambda s: s[1] * s[2] >= s[0] + 3)
+                   st.integers(0, 10**6)).filter(lambda s: s[1] * s[2] >= 2 * s[0] + 2)
 
 
 def test_cross_entropy_formula_matches_torch_distributions():
@@ -129,11 +131,15 @@ def test_gaussian_fit_is_the_mean_and_covariance(shape):
             assert cross_entropy(x, cov + step * lam_min * e, mu) > best
             assert cross_entropy(x, cov, mu + shift) > best
             assert cross_entropy(x, cov + step * lam_min * e, mu + shift) > best
-    params = (mu.clone().requires_grad_(True), cov.clone().requires_grad_(True))
-    grads = torch.autograd.grad(cross_entropy(x, params[1], params[0]), params)
-    scale = x.abs().max() ** 2
-    for grad in grads:
-        assert grad.abs().max() <= 1e-9 * scale
+
+    def grads_at(mu: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        params = (mu.clone().requires_grad_(True), sigma.clone().requires_grad_(True))
+        return torch.autograd.grad(cross_entropy(x, params[1], params[0]), params)
+
+    away = grads_at(mu + 0.1 * lam_min.sqrt(), cov + 0.3 * lam_min * e)
+    for at_fit, elsewhere in zip(grads_at(mu, cov), away):
+        assert elsewhere.abs().max() > 0
+        assert at_fit.abs().max() <= 1e-8 * elsewhere.abs().max()
 
 
 def test_mean_only_fit_is_the_mean():
