@@ -283,6 +283,19 @@ def test_one_dimensional_w2_between_gaussian_and_two_points_is_the_closed_form()
     assert float(moments.distance(moments.compute(x), moments.compute(y))) < 2e-3
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 50), st.integers(0, 10**6))
+def test_one_dimensional_w2_bounds_the_gaussian_w2_of_the_moments(n, seed):
+    """Sorted W₂² ≥ (a − b)² + (s − r)²: swd penalises every mismatch of projected moments."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, generator=gen, dtype=DTYPE) * 2
+    y = torch.rand(n, generator=gen, dtype=DTYPE).pow(3) + 0.5
+    w2 = (x.sort().values - y.sort().values).pow(2).mean()
+    gaussian = (x.mean() - y.mean()) ** 2 + (x.std(correction=0) - y.std(correction=0)) ** 2
+    assert w2 >= gaussian - 1e-12
+    assert w2 > 0
+
+
 # ---- the discriminator view ---------------------------------------------------------------------
 
 
