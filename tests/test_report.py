@@ -57,8 +57,10 @@ def test_quick_report_pictures_have_the_planned_sizes(quick_report):
         with Image.open(out / FILES[name]) as img:
             assert img.size == (12 + (inputs + len(STATISTICS)) * (cell + 12),
                                 36 + 28 + 3 * (cell + 40) + 12)
-    with Image.open(out / FILES["mixing"]) as img:
-        assert img.size == (12 + (2 + 3) * (cell + 12), 36 + 28 + 1 * (cell + 40) + 12)
+    plan = default_plan(quick=True)
+    with Image.open(out / FILES["mixing"]) as img:  # the two styles, then one column per blend
+        assert img.size == (12 + (2 + len(plan.blends)) * (cell + 12),
+                            36 + 28 + len(plan.mix_losses) * (cell + 40) + 12)
     for name in ("texture_sheet", "stylized_sheet", "compare_losses", "losses"):
         with Image.open(out / FILES[name]) as img:
             img.load()
@@ -76,7 +78,9 @@ def test_quick_report_record_has_settings_histories_and_timings(quick_report):
     assert record["texture"]["settings"]["loss"] == plan.texture_loss
     assert record["comparison"]["settings"]["losses"] == list(STATISTICS)
     blends = [cell["blend"] for cell in record["mixing"]]
-    assert blends == [[w, 1 - w] for w in plan.blends]
+    assert blends == [[w, 1 - w] for _ in plan.mix_losses for w in plan.blends]
+    assert [cell["loss"] for cell in record["mixing"]] == [
+        loss for loss in plan.mix_losses for _ in plan.blends]
     assert [cell["settings"]["style_blend"] for cell in record["mixing"]] == blends
 
 

@@ -19,7 +19,7 @@ import json
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,8 @@ class ReportPlan:
     mix: tuple[str, str]  # the pair of styles that is blended
     blends: tuple[float, ...]  # weight of mix[0] in each mixing cell (mix[1] gets the rest)
     mix_losses: tuple[str, ...]  # one mixing row per statistic
-    size: int  # favourites' long side (px); iterations per level are the settings' defaults …
-    iters: int | None  # … unless given
+    size: int  # favourites' long side (px)
+    iters: int | None  # favourites' iterations per level; None: each command's default
     compare_size: int
     compare_iters: int
     mix_size: int
@@ -89,14 +89,22 @@ class ReportPlan:
 def default_plan(*, quick: bool = False, seed: int = 0, device: str = "auto") -> ReportPlan:
     """Built-in samples only.  Favourites chosen by eye from the statistics sheets: the mosaic is
     where our own statistic (swd) shows its gain, and the stained-glass cat is the classic."""
-    return _sized(ReportPlan(
+    return ReportPlan(
         texture="sample:mosaic", texture_loss="swd",
         photo="sample:cat", photo_style="sample:mosaic", photo_loss="gram",
         textures=DEFAULT_TEXTURES, pairs=DEFAULT_PAIRS, losses=tuple(STATISTICS),
-        mix=("sample:brick", "sample:cells"), blends=(), mix_losses=(),
-        size=0, iters=None, compare_size=0, compare_iters=0, mix_size=0, mix_iters=0,
+        mix=("sample:brick", "sample:cells"), **_budget(quick),
         seed=seed, device=device, quick=quick,
-    ))
+    )
+
+
+def _budget(quick: bool) -> dict[str, Any]:
+    """Sizes and iterations: the commands' own defaults, or a tiny version for CI."""
+    if quick:
+        return {"size": 48, "iters": 4, "compare_size": 48, "compare_iters": 2, "mix_size": 48,
+                "mix_iters": 3, "blends": (1.0, 0.5, 0.0), "mix_losses": ("gram", "swd")}
+    return {"size": 256, "iters": None, "compare_size": 128, "compare_iters": 100, "mix_size": 128,
+            "mix_iters": 100, "blends": (1.0, 0.75, 0.5, 0.25, 0.0), "mix_losses": ("gram", "swd")}
 
 
 def plan_from_folder(folder: Path, *, quick: bool = False, seed: int = 0,
@@ -115,11 +123,9 @@ def plan_from_folder(folder: Path, *, quick: bool = False, seed: int = 0,
             f"{len(styles)} style image(s)")
     rows = min(3, max(len(photos), len(styles)))
     pairs = tuple((photos[i % len(photos)], styles[i % len(styles)]) for i in range(rows))
-    base = default_plan(quick=quick, seed=seed, device=device)
-    return _sized(ReportPlan(**asdict(base) | {
-        "texture": styles[0], "photo": photos[0], "photo_style": styles[0],
-        "textures": tuple(styles[:3]), "pairs": pairs, "mix": (styles[0], styles[1]),
-    }))
+    return replace(default_plan(quick=quick, seed=seed, device=device),
+                   texture=styles[0], photo=photos[0], photo_style=styles[0],
+                   textures=tuple(styles[:3]), pairs=pairs, mix=(styles[0], styles[1]))
 
 
 def find_images(folder: Path) -> tuple[list[str], list[str]]:
@@ -134,19 +140,8 @@ def find_images(folder: Path) -> tuple[list[str], list[str]]:
     return photos, styles
 
 
-def _sized(plan: ReportPlan) -> ReportPlan:
-    """Sizes and budgets: the commands' own defaults, or a tiny version for CI."""
-    if plan.quick:
-        sizes = {"size": 48, "iters": 4, "compare_size": 48, "compare_iters": 2,
-                 "mix_size": 48, "mix_iters": 3, "blends": (1.0, 0.5, 0.0), "mix_losses": ("gram",)}
-    else:
-        sizes = {"size": 256, "iters": None, "compare_size": 128, "compare_iters": 100,
-                 "mix_size": 128, "mix_iters": 100, "blends": (1.0, 0.75, 0.5, 0.25, 0.0),
-                 "mix_losses": ("gram", "swd")}
-    return ReportPlan(**asdict(plan) | sizes)
-
-
 def planned_files(plan: ReportPlan) -> list[str]:
+    """Names of every file the report writes into OUTDIR (the same for every plan, for now)."""
     return list(FILES.values())
 
 
