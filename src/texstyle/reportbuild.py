@@ -389,8 +389,17 @@ def index_html(report: Report) -> str:
         f"{' --quick' if plan.quick else ''}</code> ({mode} mode, seed {plan.seed}, texstyle "
         f"{__version__}). Every number and picture below comes from this run; the full record, "
         f"with settings and loss histories, is <a href=\"{FILES['record']}\">{FILES['record']}</a>."
-        f" The derivations are in <code>docs/theory.md</code>.</p><ul>{toc}</ul>{body}"
+        f" The derivations are in <code>docs/theory.md</code>.</p>{_quick_note(plan)}"
+        f"<ul>{toc}</ul>{body}"
         "</body></html>\n")
+
+
+def _quick_note(plan: ReportPlan) -> str:
+    if not plan.quick:
+        return ""
+    return ("<p><strong>Quick mode:</strong> sizes and budgets are tiny so that CI can check every "
+            "step in about a minute; the pictures are mostly noise. Run without "
+            "<code>--quick</code> (a GPU helps) for the real report.</p>")
 
 
 def _favourites_section(report: Report) -> Section:
