@@ -338,3 +338,7 @@ def test_linear_discriminator_sees_means_quadratic_sees_covariances():
     assert logistic_loss(quadratic(x), quadratic(t)) < chance - 0.1
     # Shift the means apart: now the linear discriminator beats chance too.
     assert logistic_loss(linear(x + 0.5), linear(t)) < chance - 0.02
+    # "At chance" is in log-loss: a one-sided linear threshold still beats 50% accuracy on equal
+    # means (axis 1: std 0.5 against 1; expected ½Φ(1) + ½Φ(-½) ≈ 0.575), as the note warns.
+    accuracy = 0.5 * (x[:, 1] > -0.5).double().mean() + 0.5 * (t[:, 1] <= -0.5).double().mean()
+    assert accuracy > 0.54
