@@ -115,6 +115,14 @@ def test_images_folder_without_a_photo_is_a_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_unreadable_input_fails_before_any_work(tmp_path, capsys):
+    write_images(tmp_path / "imgs", ["photo.png", "a.png"])
+    (tmp_path / "imgs" / "b.png").write_bytes(b"not a picture")
+    one_line_error(capsys, ["report", str(tmp_path / "out"), "--images", str(tmp_path / "imgs"),
+                            "--quick", "--quiet"], "b.png", "not an image")
+    assert not (tmp_path / "out").exists()
+
+
 def test_outdir_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
     (tmp_path / "out").write_text("not a folder")
     one_line_error(capsys, ["report", str(tmp_path / "out"), "--quick"], "OUTDIR", "not a folder")

@@ -196,7 +196,12 @@ def stage_names(plan: ReportPlan) -> list[str]:
 
 
 def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Report:
-    """Run every stage of ``plan`` in order; progress goes to ``callback``."""
+    """Run every stage of ``plan`` in order; progress goes to ``callback``.
+
+    Every input is read first, so a bad file fails the report before any work, not an hour in.
+    """
+    for source in plan_inputs(plan):
+        read_input(source, "report input")
     stages = stage_names(plan)
     wall: dict[str, float] = {}
 
