@@ -26,6 +26,8 @@ from .errors import TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
 from .report import contact_sheet, grid, loss_plot
+from .reportbuild import (ReportProgress, default_plan, plan_from_folder, plan_inputs,
+                          planned_files)
 from .samples import SAMPLE_NAMES, is_sample
 from .stats import STATISTICS
 
@@ -176,6 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for the results (default ./texstyle-compare)")
     cmp.add_argument("--overwrite", action="store_true", help="replace earlier results")
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser(
+        "report", help="regenerate every deliverable into one folder with an index.html",
+        description="Favourite texture and stylisation, the statistics comparison sheets, style "
+                    "mixing and loss curves, with captions, settings, timings and the theory "
+                    "note's formulas in OUTDIR/index.html (full record in OUTDIR/report.json).")
+    rep.add_argument("out_dir", type=Path, metavar="OUTDIR", help="folder for the report")
+    rep.add_argument("--images", type=Path, metavar="DIR",
+                     help="take inputs from DIR instead of the built-in samples: files named "
+                          "photo* or content* are content photos, the others style images "
+                          "(at least one photo and two styles)")
+    rep.add_argument("--quick", action="store_true",
+                     help="a tiny version (48 px, a few iterations) that checks every step fast")
+    rep.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    rep.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
+                     help=f"(default {d.device}: CUDA when present)")
+    rep.add_argument("--overwrite", action="store_true", help="replace an earlier report")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -187,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "report":
+            return _report(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -425,6 +447,58 @@ class _SheetRenderer:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Everything into one folder; every file name is checked before the first run starts."""
+    from .reportbuild import render_report, run_report
+
+    out: Path = args.out_dir
+    if out.exists() and not out.is_dir():
+        raise TexstyleError(f"OUTDIR {out} is a file, not a folder")
+    options = {"quick": args.quick, "seed": args.seed, "device": args.device}
+    plan = plan_from_folder(args.images, **options) if args.images else default_plan(**options)
+    check_outputs([out / name for name in planned_files(plan)], plan_inputs(plan),
+                  overwrite=args.overwrite)
+    render = _StageRenderer(quiet=args.quiet)
+    try:
+        report = run_report(plan, callback=render)
+    finally:
+        render.close()
+    for name, content in render_report(report).items():
+        if isinstance(content, str):
+            write_text(content, out / name, overwrite=args.overwrite)
+        else:
+            save_image(content, out / name, overwrite=args.overwrite)
+    print(f"texstyle: wrote {out / 'index.html'} and {len(planned_files(plan)) - 1} other files "
+          f"in {sum(report.wall_s.values()):.1f} s")
+    return 0
+
+
+class _StageRenderer:
+    """One tqdm bar per stage of the report, "[i/n] stage" as its description."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, r: ReportProgress) -> None:
+        if self.quiet:
+            return
+        if r.stage != self.stage:
+            self.close()
+            from tqdm import tqdm
+
+            self.stage = r.stage
+            self.bar = tqdm(total=r.total, unit="it", dynamic_ncols=True, file=sys.stderr,
+                            desc=f"[{r.stage_index}/{r.stages}] {r.stage}")
+        self.bar.update(r.iteration - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,148 @@
+"""``texstyle report``: the quick report end to end in a subprocess, its refusals, and the plans.
+
+The one real run is ``--quick`` (48 px, a few iterations per level: about a minute on two cores)
+and is shared by the checks on its files; everything else fails before any work or runs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import run_cli
+from PIL import Image
+
+from texstyle import TexstyleError
+from texstyle.cli import main
+from texstyle.reportbuild import FILES, default_plan, plan_from_folder, stage_names
+from texstyle.stats import STATISTICS
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("report")
+    proc = run_cli("report", "out", "--quick", "--device", "cpu", "--quiet", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return cwd / "out", proc
+
+
+def test_quick_report_writes_every_file_and_the_index_links_them(quick_report):
+    out, proc = quick_report
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES.values())
+    assert "index.html" in proc.stdout
+    page = (out / FILES["index"]).read_text(encoding="utf-8")
+    linked = set(re.findall(r'(?:src|href)="([^"#]+)"', page))
+    assert linked == set(FILES.values()) - {FILES["index"]}
+    shown = set(re.findall(r'<img src="([^"]+)"', page))
+    assert shown == {FILES[k] for k in ("texture_sheet", "stylized_sheet", "compare_textures",
+                                        "compare_stylized", "compare_losses", "mixing", "losses")}
+    for section in ("favourites", "comparison", "mixing", "losses", "adversarial", "formulas",
+                    "timings"):
+        assert f'id="{section}"' in page
+    assert "E_P[f fᵀ]" in page  # the theory note's formulas
+
+
+def test_quick_report_pictures_have_the_planned_sizes(quick_report):
+    out, _ = quick_report
+    with Image.open(out / FILES["texture"]) as img:
+        assert img.size == (48, 48)  # the mosaic sample is square
+    with Image.open(out / FILES["stylized"]) as img:
+        assert img.size == (48, 32)  # the cat photo is 3:2
+    # Comparison grids: inputs then one column per statistic, one row per exemplar or pair.
+    cell = 128
+    for name, inputs in (("compare_textures", 1), ("compare_stylized", 2)):
+        with Image.open(out / FILES[name]) as img:
+            assert img.size == (12 + (inputs + len(STATISTICS)) * (cell + 12),
+                                36 + 28 + 3 * (cell + 40) + 12)
+    plan = default_plan(quick=True)
+    with Image.open(out / FILES["mixing"]) as img:  # the two styles, then one column per blend
+        assert img.size == (12 + (2 + len(plan.blends)) * (cell + 12),
+                            36 + 28 + len(plan.mix_losses) * (cell + 40) + 12)
+    for name in ("texture_sheet", "stylized_sheet", "compare_losses", "losses"):
+        with Image.open(out / FILES[name]) as img:
+            img.load()
+            assert np.asarray(img.convert("L")).std() > 1  # not blank
+
+
+def test_quick_report_record_has_settings_histories_and_timings(quick_report):
+    out, _ = quick_report
+    record = json.loads((out / FILES["record"]).read_text())
+    plan = default_plan(quick=True, device="cpu")
+    assert record["plan"]["quick"] is True
+    assert list(record["wall_s"]) == stage_names(plan)
+    assert all(seconds > 0 for seconds in record["wall_s"].values())
+    assert len(record["texture"]["history"]) == plan.iters  # one pyramid level at 48 px
+    assert record["texture"]["settings"]["loss"] == plan.texture_loss
+    assert record["comparison"]["settings"]["losses"] == list(STATISTICS)
+    blends = [cell["blend"] for cell in record["mixing"]]
+    assert blends == [[w, 1 - w] for _ in plan.mix_losses for w in plan.blends]
+    assert [cell["loss"] for cell in record["mixing"]] == [
+        loss for loss in plan.mix_losses for _ in plan.blends]
+    assert [cell["settings"]["style_blend"] for cell in record["mixing"]] == blends
+
+
+def one_line_error(capsys, argv: list[str], *patterns: str) -> None:
+    """``main(argv)`` in-process: exit 2 and one stderr line matching every pattern."""
+    assert main(argv) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "error" in lines[0], lines
+    for pattern in patterns:
+        assert re.search(pattern, lines[0]), (pattern, lines[0])
+
+
+def test_report_refuses_to_overwrite_before_any_work(quick_report, capsys):
+    out, _ = quick_report
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    one_line_error(capsys, ["report", str(out), "--quick", "--device", "cpu", "--quiet"],
+                   "exists", "--overwrite")
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def write_images(folder: Path, names: list[str]) -> None:
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(folder / name)
+
+
+def test_images_folder_without_a_photo_is_a_one_line_error(tmp_path, capsys):
+    write_images(tmp_path / "imgs", ["a.png", "b.png"])
+    one_line_error(capsys, ["report", str(tmp_path / "out"), "--images", str(tmp_path / "imgs"),
+                            "--quick"], "--images", "photo", "found 0 photo")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_input_fails_before_any_work(tmp_path, capsys):
+    write_images(tmp_path / "imgs", ["photo.png", "a.png"])
+    (tmp_path / "imgs" / "b.png").write_bytes(b"not a picture")
+    one_line_error(capsys, ["report", str(tmp_path / "out"), "--images", str(tmp_path / "imgs"),
+                            "--quick", "--quiet"], "b.png", "not an image")
+    assert not (tmp_path / "out").exists()
+
+
+def test_outdir_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "out").write_text("not a folder")
+    one_line_error(capsys, ["report", str(tmp_path / "out"), "--quick"], "OUTDIR", "not a folder")
+
+
+def test_plan_from_folder_assigns_photos_and_styles(tmp_path):
+    write_images(tmp_path / "imgs", ["photo_b.jpg", "content_a.png", "z.png", "m.png"])
+    (tmp_path / "imgs" / "notes.txt").write_text("not an image")
+    plan = plan_from_folder(tmp_path / "imgs", quick=True)
+
+    def names(paths):
+        return [Path(p).name for p in paths]
+
+    assert Path(plan.photo).name == "content_a.png" and Path(plan.texture).name == "m.png"
+    assert names(plan.textures) == ["m.png", "z.png"]
+    assert names(plan.mix) == ["m.png", "z.png"]
+    assert [names(p) for p in plan.pairs] == [["content_a.png", "m.png"], ["photo_b.jpg", "z.png"]]
+    assert plan.size == default_plan(quick=True).size
+
+
+def test_plan_from_missing_folder_raises(tmp_path):
+    with pytest.raises(TexstyleError, match="not a folder"):
+        plan_from_folder(tmp_path / "nope")
