@@ -8,7 +8,9 @@ CPU cost estimate (evaluations weighted by pixels relative to one evaluation at 
 Losses are deterministic enough on any device, so the grid can run on a GPU and the chosen
 schedule then be timed on the CPU with bench_speed.py.
 
-    python benchmarks/schedule_sweep.py --device cuda --out sweep.jsonl
+    python benchmarks/schedule_sweep.py --device cuda --grid wide --out sweep.jsonl
+    python benchmarks/schedule_sweep.py --device cuda --grid focused --skip-baselines \
+        --tolerances 0.001 0.003 --texture-sizes 256 --out sweep2.jsonl
 """
 
 from __future__ import annotations
@@ -23,6 +25,21 @@ from texstyle.config import StylizeSettings, TextureSettings
 
 STYLIZE = [("sample:astronaut", "sample:mosaic"), ("sample:coffee", "sample:stars")]
 TEXTURES = ["sample:cells", "sample:mosaic"]
+
+
+# (coarsest, init, (coarse iters, fine iters)); "wide" was the first look, "focused" the second,
+# between the cheap schedules that lost quality and the default that keeps it.
+STYLIZE_GRIDS = {
+    "wide": list(itertools.product((64, 128), ("content", "adain"),
+                                   ((100, 10), (200, 10), (60, 10), (100, 20)))),
+    "focused": [(128, init, sched) for init in ("content", "adain")
+                for sched in ((100, 40), (150, 30), (100, 60), (60, 60))],
+}
+TEXTURE_GRIDS = {
+    "wide": list(itertools.product((64, 128), ((100, 10), (150, 20), (200, 10), (100, 30),
+                                               (300, 10)))),
+    "focused": list(itertools.product((64, 128), ((150, 60), (100, 80), (200, 50)))),
+}
 
 
 def cost(result) -> float:
@@ -54,6 +71,11 @@ def main() -> None:
     parser.add_argument("--stylize-sizes", type=int, nargs="*", default=[512])
     parser.add_argument("--texture-sizes", type=int, nargs="*", default=[256, 1024])
     parser.add_argument("--out", default="sweep.jsonl")
+    parser.add_argument("--skip-baselines", action="store_true",
+                        help="only the grid (the naive and default runs are already measured)")
+    parser.add_argument("--grid", choices=("wide", "focused"), default="focused")
+    parser.add_argument("--tolerances", type=float, nargs="*", default=[],
+                        help="also run the default schedule with these --tolerance values")
     args = parser.parse_args()
     common = {"device": args.device, "weights": args.weights}
     rows = []
@@ -63,11 +85,14 @@ def main() -> None:
         runs = {"naive content-init": {"coarsest": size, "iters": args.naive_iters},
                 "naive noise-init": {"coarsest": size, "iters": args.naive_iters, "init": "noise"},
                 "default (100/level)": {}}
-        for coarsest, init, (it, fine) in itertools.product(
-                (64, 128), ("content", "adain"), ((100, 10), (200, 10), (60, 10), (100, 20))):
+        if args.skip_baselines:
+            runs = {}
+        for coarsest, init, (it, fine) in STYLIZE_GRIDS[args.grid]:
             runs[f"c{coarsest} {init} {it}->{fine}"] = {"coarsest": coarsest, "init": init,
                                                        "iters": it, "fine_iters": fine}
-        runs["adain feed-forward"] = {"method": "adain"}
+        if not args.skip_baselines:
+            runs["adain feed-forward"] = {"method": "adain"}
+        runs |= {f"default, tolerance {t:g}": {"tolerance": t} for t in args.tolerances}
         for label, opts in runs.items():
             settings = StylizeSettings(**(base.to_dict() | opts))
             result = run_stylize(content, style, settings)
@@ -79,8 +104,10 @@ def main() -> None:
     for size, exemplar in itertools.product(args.texture_sizes, TEXTURES):
         base = TextureSettings(size=size, **common)
         runs = {"naive": {"coarsest": size, "iters": args.naive_iters}, "default (150/level)": {}}
-        for coarsest, (it, fine) in itertools.product(
-                (64, 128), ((100, 10), (150, 20), (200, 10), (100, 30), (300, 10))):
+        if args.skip_baselines:
+            runs = {}
+        runs |= {f"default, tolerance {t:g}": {"tolerance": t} for t in args.tolerances}
+        for coarsest, (it, fine) in TEXTURE_GRIDS[args.grid]:
             runs[f"c{coarsest} {it}->{fine}"] = {"coarsest": coarsest, "iters": it,
                                                  "fine_iters": fine}
         for label, opts in runs.items():

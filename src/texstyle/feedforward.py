@@ -97,7 +97,7 @@ def wct(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torch.
     fs = style.reshape(c, -1).double()
     mc, ms = fc.mean(1, keepdim=True), fs.mean(1, keepdim=True)
     fc, fs = fc - mc, fs - ms
-    eye = torch.eye(c, dtype=fc.dtype)
+    eye = torch.eye(c, dtype=fc.dtype, device=fc.device)
     cov_c = fc @ fc.T / max(fc.shape[1] - 1, 1) + eps * eye
     cov_s = fs @ fs.T / max(fs.shape[1] - 1, 1) + eps * eye
     whiten = _matrix_power(cov_c, -0.5)
