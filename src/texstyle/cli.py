@@ -20,7 +20,7 @@ from PIL import Image
 from . import __version__
 from .api import RunResult, run_stylize, run_texture
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
-                      parse_pair, run_compare)
+                      level_starts, parse_pair, run_compare)
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out-dir", type=Path, default=Path("texstyle-demo"),
                       help="folder for the results (default ./texstyle-demo)")
     demo.add_argument("--size", type=int, default=256, help="long side in px (default 256)")
-    demo.add_argument("--iters", type=int, default=50, help="iterations per level (default 50)")
+    demo.add_argument("--iters", type=int, default=50, help="iterations at the coarsest level (default 50)")
     demo.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo results")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -408,17 +408,15 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
     size, iters, seed = (result.settings[k] for k in ("size", "iters", "seed"))
     cell = max(size, 128)  # labels need room; smaller outputs are shown enlarged
     for g in result.grids:
-        title = (f"{g.name}: {size} px, {iters} iteration{'s' if iters != 1 else ''} per level, "
-                 f"seed {seed}")
+        title = (f"{g.name}: {size} px, {iters} iteration{'s' if iters != 1 else ''} at the "
+                 f"coarsest level, seed {seed}")
         save_image(grid(*result.table(g), cell=cell, title=title), outputs[g.name],
                    overwrite=overwrite)
     dashed = [row.label for g in result.grids if g.name == "stylized" for row in g.rows]
-    levels = max(len(r.settings["levels"]) for g in result.grids for row in g.rows
-                 for r in row.results.values())
     kinds = (" and ".join(f"{g.name} ({'dashed' if g.name == 'stylized' else 'solid'})"
                           for g in result.grids) if len(result.grids) > 1 else result.grids[0].name)
     plot = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
-                     level_starts=[iters * k + 1 for k in range(1, levels)])
+                     level_starts=level_starts(result))
     save_image(plot, out / "losses.png", overwrite=overwrite)
     record = {"texstyle": __version__} | result.record()
     write_text(json.dumps(record, indent=1, default=str) + "\n", out / "compare.json",

@@ -23,7 +23,7 @@ from .errors import TexstyleError
 from .image import to_pil
 from .layers import min_input_size
 from .optimize import Progress
-from .pyramid import level_shapes
+from .pyramid import level_iterations, level_shapes
 from .samples import PREFIX, is_sample
 from .stats import STATISTICS
 
@@ -63,7 +63,7 @@ class Row:
     label: str
     sources: tuple[Source, ...]  # (exemplar,) or (content, style)
     inputs: tuple[torch.Tensor, ...]  # the sources as read, for the grid's first column(s)
-    iterations: int  # per cell: iterations per level x pyramid levels
+    iterations: int  # per cell: the evaluation budgets of all pyramid levels
     results: dict[str, RunResult] = field(default_factory=dict)  # by statistic
 
 
@@ -235,7 +235,8 @@ def _plan_row(sources: tuple[Source, ...], settings: TextureSettings) -> Row:
     style_hw = style_shape(tuple(inputs[-1].shape[-2:]), out_hw, settings.style_scale)
     _check_side(f"{what[-1]} {sources[-1]} (after scaling)", style_hw, min_input_size(style_layers))
     label = " + ".join(source_label(s) for s in sources)
-    iterations = settings.iters * len(level_shapes(out_hw, min_input_size(layers)))
+    levels = len(level_shapes(out_hw, min_input_size(layers), settings.coarsest))
+    iterations = sum(level_iterations(levels, settings.iters, settings.fine_iters))
     return Row(label, sources, inputs, iterations)
 
 
@@ -256,3 +257,11 @@ def _sheet_reporter(callback: SheetCallback | None, cell: int, cells: int, grid:
                                total, p))
 
     return report
+
+
+def level_starts(comparison: Comparison) -> list[int]:
+    """Iterations where a new pyramid level begins, for the cell with the most levels (the loss
+    plots mark them: the loss jumps when the image is upsampled)."""
+    budgets = max((r.settings["level_iters"] for g in comparison.grids for row in g.rows
+                   for r in row.results.values()), key=len)
+    return [sum(budgets[:k]) + 1 for k in range(1, len(budgets))]

@@ -27,10 +27,11 @@ class TextureSettings:
     width: int | None = None
     height: int | None = None
     iters: int = 150  # at the coarsest pyramid level
-    # At the finest level; levels between get a geometric share (pyramid.level_iterations).
-    # None: ``iters`` at every level.
-    fine_iters: int | None = None
-    coarsest: int = 128  # long side of the coarsest pyramid level in px
+    # At the finest level (at most ``iters``); levels between get a geometric share
+    # (pyramid.level_iterations). None: ``iters`` at every level.  The defaults halve the cost of
+    # 150 per level at 128/256 px for the same full-resolution losses (docs/performance.md).
+    fine_iters: int | None = 60
+    coarsest: int = 64  # long side of the coarsest pyramid level in px
     # Stop a level early once the loss improved by less than this fraction over 10 evaluations.
     tolerance: float = 0.0
     seed: int = 0
@@ -108,7 +109,9 @@ class TextureSettings:
 class StylizeSettings(TextureSettings):
     """Options of ``texstyle stylize`` / ``stylize``; defaults tuned by eye (docs/usage.md)."""
 
-    iters: int = 100  # per pyramid level; starting from the content converges sooner
+    iters: int = 100  # at the coarsest level; starting from the content converges sooner
+    fine_iters: int | None = 40  # half the cost of 100 per level, same look (docs/performance.md)
+    coarsest: int = 128  # below this the photo's layout is lost
     init: str = "content"  # "content", "noise", "adain" or an image path
     # "gatys": optimise the image; "adain" / "wct": one feed-forward pass (feedforward.py).
     method: str = "gatys"

@@ -26,13 +26,14 @@ def level_shapes(out_hw: tuple[int, int], min_side: int, coarsest: int = COARSES
 
 def level_iterations(levels: int, coarse_iters: int, fine_iters: int | None) -> list[int]:
     """Evaluation budget of each level, coarsest first: geometric from ``coarse_iters`` down to
-    ``fine_iters`` at the finest level (every level gets ``coarse_iters`` when it is None).
+    ``fine_iters`` at the finest level (every level gets ``coarse_iters`` when it is None; the
+    finest level never gets more than the coarsest, so a small ``--iters`` means a short run).
 
     An evaluation at a level costs about 4x one at the level below, and the coarse levels settle
     the layout; the finest levels only need to add detail, so most of the budget goes where it is
     cheap (docs/performance.md has the measurements behind the default).
     """
-    if levels == 1 or fine_iters is None:
+    if levels == 1 or fine_iters is None or fine_iters >= coarse_iters:
         return [coarse_iters] * levels
     ratio = (fine_iters / coarse_iters) ** (1 / (levels - 1))
     return [max(1, math.ceil(coarse_iters * ratio**k - 1e-9)) for k in range(levels)]

@@ -33,6 +33,7 @@ from .compare import (
     DEFAULT_TEXTURES,
     Comparison,
     SheetProgress,
+    level_starts,
     run_compare,
     source_label,
 )
@@ -294,16 +295,14 @@ def comparison_figures(comparison: Comparison) -> dict[str, Image.Image]:
     s = comparison.settings
     out: dict[str, Image.Image] = {}
     for g in comparison.grids:
-        title = f"{g.name}: {s['size']} px, {s['iters']} iterations per level, seed {s['seed']}"
+        title = f"{g.name}: {s['size']} px, {s['iters']} iterations at the coarsest level, seed {s['seed']}"
         out[FILES[f"compare_{g.name}"]] = grid(*comparison.table(g), cell=max(s["size"], 128),
                                                title=title)
     dashed = [row.label for g in comparison.grids if g.name == "stylized" for row in g.rows]
-    levels = max(len(r.settings["levels"]) for g in comparison.grids for row in g.rows
-                 for r in row.results.values())
     out[FILES["compare_losses"]] = loss_plot(
         comparison.curves(), dashed=dashed,
         title="style loss per iteration: textures (solid) and stylised (dashed)",
-        level_starts=[s["iters"] * k + 1 for k in range(1, levels)])
+        level_starts=level_starts(comparison))
     return out
 
 
