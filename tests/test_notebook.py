@@ -53,7 +53,8 @@ def test_notebook_is_valid_nbformat_4(nb):
         text = cell["source"]
         assert isinstance(text, str) or all(isinstance(line, str) for line in text), f"cell {i}"
         if cell["cell_type"] == "code":
-            assert isinstance(cell["outputs"], list), f"cell {i}: outputs"
+            assert isinstance(cell.get("outputs"), list), f"cell {i}: no outputs list"
+            assert "execution_count" in cell, f"cell {i}: no execution_count"
             count = cell["execution_count"]
             assert count is None or isinstance(count, int), f"cell {i}: execution_count"
             for out in cell["outputs"]:
