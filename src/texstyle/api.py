@@ -46,11 +46,11 @@ class RunResult:
         return to_pil(self.image)
 
 
-def read_input(source: ImageInput, what: str) -> torch.Tensor:
+def read_input(source: ImageInput, what: str, max_pixels: int | None = None) -> torch.Tensor:
     """Like ``image.load_image``, and ``sample:NAME`` names a built-in sample."""
     if is_sample(source):
         return load_image(load_sample(source), what)
-    return load_image(source, what)
+    return load_image(source, what, max_pixels=max_pixels)
 
 
 @functools.lru_cache(maxsize=2)
@@ -121,7 +121,8 @@ def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings)
 
 
 def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
-                   content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+                   content: torch.Tensor | None, generator: torch.Generator,
+                   max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
     if init == "content":
         if content is None:
@@ -132,7 +133,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
         # contrast saves iterations compared with the paper's uniform [0, 1] noise.
         noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
         return (colour + noise).clamp(0, 1)
-    return resize(read_input(init, "init image"), h, w)
+    return resize(read_input(init, "init image", max_pixels), h, w)
 
 
 def _run(
@@ -151,8 +152,9 @@ def _run(
     if settings.style_blend is not None and len(settings.style_blend) != len(styles):
         raise TexstyleError(f"got {len(settings.style_blend)} style blend weights for "
                             f"{len(styles)} style images")
-    style_images = [read_input(s, "style image") for s in styles]
-    content_full = read_input(content, "content image") if content is not None else None
+    style_images = [read_input(s, "style image", settings.max_pixels) for s in styles]
+    content_full = (read_input(content, "content image", settings.max_pixels)
+                    if content is not None else None)
     reference = content_full if content_full is not None else style_images[0]
     out_hw = output_shape(settings, tuple(reference.shape[-2:]))
 
@@ -181,7 +183,8 @@ def _run(
         if image is None:
             content_img = resize(content_full, *hw) if content_full is not None else None
             image = _initial_image(settings.init, hw, colour=_blended_colour(style_images, settings),
-                                   content=content_img, generator=generator)
+                                   content=content_img, generator=generator,
+                                   max_pixels=settings.max_pixels)
         else:
             image = resize(image, *hw)
         log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],

@@ -21,7 +21,7 @@ from . import __version__
 from .api import RunResult, run_stylize, run_texture
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       parse_pair, run_compare)
-from .config import StylizeSettings, TextureSettings
+from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
@@ -94,6 +94,9 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--style-scale", type=float, default=d.style_scale,
                    help="style image long side relative to the output's (default: the output's, "
                         "never upscaled)")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help="refuse input images with more pixels than this (default: Pillow's "
+                        "decompression-bomb limit, 89,478,485)")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -199,8 +202,7 @@ def _run_command(args: argparse.Namespace) -> int:
         raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
                             f"{len(styles)} style images")
     inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
-    if args.save_every is not None and args.save_every <= 0:
-        raise TexstyleError(f"--save-every must be a positive integer, got {args.save_every}")
+    FileOptions(save_every=args.save_every)
     outputs = planned_outputs(args.output, settings, args.save_every)
     check_outputs(outputs, inputs, overwrite=args.overwrite)
 
@@ -295,8 +297,8 @@ def _postfix(p: Progress) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     """The README's first command: a texture and a stylisation from built-in samples."""
-    if args.size <= 0 or args.iters <= 0:
-        raise TexstyleError("--size and --iters must be positive integers")
+    check_positive_int("--size", args.size)
+    check_positive_int("--iters", args.iters)
     out: Path = args.out_dir
     jobs: list[tuple[str, Callable[[_Renderer], RunResult]]] = [
         ("texture", lambda cb: run_texture("sample:cells", size=args.size, iters=args.iters,
