@@ -15,8 +15,9 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .checkpoint import Checkpoint, check_compatible, settings_hash
 from .config import StylizeSettings, TextureSettings
-from .errors import TexstyleError
+from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
@@ -24,12 +25,13 @@ from .losses import Objective, style_targets
 from .pyramid import level_shapes
 from .samples import is_sample, load_sample
 from .stats import STATISTICS
-from .optimize import OptimResult, Progress, optimize
+from .optimize import LoopState, OptimResult, Progress, optimize
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Progress], None]
+CheckpointWriter = Callable[[Checkpoint], None]
 StyleInput = ImageInput | list[ImageInput] | tuple[ImageInput, ...]  # several styles are mixed
 
 
@@ -141,6 +143,10 @@ def _run(
     content: ImageInput | None,
     settings: TextureSettings,
     callback: Callback | None,
+    *,
+    checkpoint: CheckpointWriter | None = None,
+    checkpoint_every: int | None = None,
+    resume: Checkpoint | None = None,
 ) -> RunResult:
     device = resolve_device(settings.device)
     torch.manual_seed(settings.seed)
@@ -167,6 +173,11 @@ def _run(
                    for img in style_images]
     for style_hw in style_sizes:
         _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
+    # Checkpoints are tied to these settings and inputs (checkpoint.py says what is left out).
+    digest = settings_hash(settings.to_dict(), [*style_images,
+                                                *([content_full] if content_full is not None else [])])
+    if resume is not None:
+        check_compatible(resume, digest, settings.to_dict())
 
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
@@ -174,40 +185,84 @@ def _run(
     shapes = level_shapes(out_hw, min_input_size(layers))
     grand_total = settings.iters * len(shapes)
 
-    image: torch.Tensor | None = None
-    history: list[dict[str, float]] = []
-    elapsed = 0.0
-    for level, hw in enumerate(shapes, start=1):
-        objective = _level_objective(extractor, settings, style_images, content_full, hw,
-                                     layer_weights, device, generator)
-        if image is None:
-            content_img = resize(content_full, *hw) if content_full is not None else None
-            image = _initial_image(settings.init, hw, colour=_blended_colour(style_images, settings),
-                                   content=content_img, generator=generator,
-                                   max_pixels=settings.max_pixels)
-        else:
-            image = resize(image, *hw)
-        log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
-                 device, settings.iters)
-        report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
-                                 total=grand_total, elapsed_before=elapsed)
-        result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
-                                       optimizer=settings.optimizer, lr=settings.lr, callback=report,
-                                       line_search=not objective.statistic.stochastic)
-        image = result.image
-        history += [record | {"level": float(level)} for record in result.history]
-        elapsed += result.elapsed
+    def resolved() -> dict[str, Any]:
+        return settings.to_dict() | {
+            "mode": "stylize" if is_stylize else "texture",
+            "output_size": [out_hw[1], out_hw[0]],
+            "style_sizes": [[w, h] for h, w in style_sizes],
+            "levels": [[w, h] for h, w in shapes],
+            "device": str(device),
+            "layer_weights": list(layer_weights.values()),
+            "style_layers": list(settings.style_layers),
+        }
 
-    resolved = settings.to_dict() | {
-        "mode": "stylize" if is_stylize else "texture",
-        "output_size": [out_hw[1], out_hw[0]],
-        "style_sizes": [[w, h] for h, w in style_sizes],
-        "levels": [[w, h] for h, w in shapes],
-        "device": str(device),
-        "layer_weights": list(layer_weights.values()),
-        "style_layers": list(settings.style_layers),
-    }
-    return RunResult(image.cpu(), history, resolved, elapsed)
+    image: torch.Tensor | None = None
+    finished: torch.Tensor | None = None  # the last completed level's image (saved on Ctrl-C)
+    history: list[dict[str, float]] = list(resume.history) if resume else []
+    elapsed = resume.elapsed if resume else 0.0
+    try:
+        for level, hw in enumerate(shapes, start=1):
+            if resume is not None and level < resume.level:
+                continue  # done before the checkpoint; its result is in the checkpoint's iterate
+            objective = _level_objective(extractor, settings, style_images, content_full, hw,
+                                         layer_weights, device, generator)
+            state: LoopState | None = None
+            if resume is not None and level == resume.level:
+                state = resume.loop
+                image = state.iterate
+                # Noise, random projections: continue the random streams where they were.
+                generator.set_state(resume.generator_state)
+                torch.set_rng_state(resume.torch_rng_state)
+            elif image is None:
+                content_img = resize(content_full, *hw) if content_full is not None else None
+                image = _initial_image(settings.init, hw,
+                                       colour=_blended_colour(style_images, settings),
+                                       content=content_img, generator=generator,
+                                       max_pixels=settings.max_pixels)
+            else:
+                image = resize(image, *hw)
+            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1],
+                     hw[0], device, settings.iters)
+            report = _level_reporter(callback, level, len(shapes), hw,
+                                     offset=(level - 1) * settings.iters, total=grand_total,
+                                     elapsed_before=elapsed)
+            save = _level_checkpointer(checkpoint, digest, settings.to_dict(), level,
+                                       list(history), elapsed, generator)
+            result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
+                                           optimizer=settings.optimizer, lr=settings.lr,
+                                           callback=report,
+                                           line_search=not objective.statistic.stochastic,
+                                           state=state, checkpoint=save,
+                                           checkpoint_every=checkpoint_every)
+            image = finished = result.image
+            history += [record | {"level": float(level)} for record in result.history]
+            elapsed += result.elapsed
+    except KeyboardInterrupt as exc:
+        # Ctrl-C / SIGTERM: hand the best image so far to the caller, with what led to it.
+        partial = exc.partial if isinstance(exc, Interrupted) else None
+        if isinstance(partial, OptimResult) and partial.history:
+            history += [record | {"level": float(level)} for record in partial.history]
+            finished, elapsed = partial.image, elapsed + partial.elapsed
+        if finished is None:
+            raise
+        record = resolved() | {"interrupted_at": {"level": level, "iteration": len(history)}}
+        raise Interrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
+
+    return RunResult(image.cpu(), history, resolved(), elapsed)
+
+
+def _level_checkpointer(write: CheckpointWriter | None, digest: str, settings: dict[str, Any],
+                        level: int, history: list[dict[str, float]], elapsed: float,
+                        generator: torch.Generator) -> Callable[[LoopState], None] | None:
+    """Turn one level's loop snapshots into whole-run checkpoints (random streams included)."""
+    if write is None:
+        return None
+
+    def save(loop: LoopState) -> None:
+        write(Checkpoint(digest, settings, level, loop, history, elapsed, generator.get_state(),
+                         torch.get_rng_state()))
+
+    return save
 
 
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
@@ -263,15 +318,29 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
 
 
 def run_texture(style: StyleInput, settings: TextureSettings | None = None,
-                callback: Callback | None = None, **options: Any) -> RunResult:
-    """Grow a texture from ``style``; returns the image with its loss history and settings."""
-    return _run(style, None, _settings(TextureSettings, settings, options), callback)
+                callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
+                checkpoint_every: int | None = None, resume: Checkpoint | None = None,
+                **options: Any) -> RunResult:
+    """Grow a texture from ``style``; returns the image with its loss history and settings.
+
+    ``checkpoint(Checkpoint)`` is called about every ``checkpoint_every`` iterations and at the
+    end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
+    Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the best ``RunResult`` so far.
+    """
+    return _run(style, None, _settings(TextureSettings, settings, options), callback,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
 
 
 def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
-                callback: Callback | None = None, **options: Any) -> RunResult:
-    """Paint ``content`` in the style of ``style``; returns the image, history and settings."""
-    return _run(style, content, _settings(StylizeSettings, settings, options), callback)
+                callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
+                checkpoint_every: int | None = None, resume: Checkpoint | None = None,
+                **options: Any) -> RunResult:
+    """Paint ``content`` in the style of ``style``; returns the image, history and settings.
+
+    Checkpoints, resuming and Ctrl-C as for ``run_texture``.
+    """
+    return _run(style, content, _settings(StylizeSettings, settings, options), callback,
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
 
 
 def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
