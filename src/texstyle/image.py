@@ -96,23 +96,11 @@ def load_image(source: ImageInput, what: str = "image", *, max_pixels: int | Non
         raise TexstyleError(f"{what} is not a file: {path}")
     limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS
     try:
-        with _PILLOW_LIMIT_LOCK:
-            before, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                img = Image.open(path)
-            finally:
-                Image.MAX_IMAGE_PIXELS = before
-        with img, warnings.catch_warnings():
+        with warnings.catch_warnings():
             # Pillow warns about some damaged files it can still read ("Truncated File Read"); the
             # CLI's contract is one line of output, so the outcome (image or error) must say it all.
             warnings.simplefilter("ignore")
-            w, h = img.size
-            if limit is not None and w * h > limit:
-                raise TexstyleError(
-                    f"{what} is too large to load safely: {path} declares {w}x{h} = {w * h:,} px, "
-                    f"over the limit of {limit:,} px (raise it with --max-pixels / max_pixels)")
-            img.load()
-            return pil_to_tensor(img)
+            return _load_file(path, what, limit)
     except TexstyleError:
         raise
     except UnidentifiedImageError:
@@ -122,6 +110,23 @@ def load_image(source: ImageInput, what: str = "image", *, max_pixels: int | Non
         # IndexError, EOFError, …); all of them mean the same thing to the user.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise TexstyleError(f"{what} is truncated or corrupt: {path} ({reason})") from None
+
+
+def _load_file(path: Path, what: str, limit: int | None) -> torch.Tensor:
+    with _PILLOW_LIMIT_LOCK:
+        before, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            img = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+    with img:
+        w, h = img.size
+        if limit is not None and w * h > limit:
+            raise TexstyleError(
+                f"{what} is too large to load safely: {path} declares {w}x{h} = {w * h:,} px, "
+                f"over the limit of {limit:,} px (raise it with --max-pixels / max_pixels)")
+        img.load()
+        return pil_to_tensor(img)
 
 
 def _tensor_image(t: torch.Tensor, what: str) -> torch.Tensor:

@@ -112,14 +112,15 @@ def optimize(
     does not end the run: it restarts from the best iterate with a smaller step, then with Adam
     (``_fallback``); after ``MAX_RESTARTS`` it stops with a warning and returns the best iterate.
 
-    ``checkpoint(LoopState)`` is called about every ``checkpoint_every`` evaluations and once at
+    ``checkpoint(LoopState)`` is called between optimiser steps, at least ``checkpoint_every``
+    evaluations apart (L-BFGS: after every ``checkpoint_every`` of its iterations), and once at
     the end; ``state`` continues from such a snapshot, and the continued run takes exactly the
     steps the uninterrupted one would have.  Ctrl-C raises ``errors.Interrupted`` carrying the
     best result so far.
     """
     if optimizer not in OPTIMIZERS:
         raise TexstyleError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    loop = _Loop(objective, iters, line_search, callback)
+    loop = _Loop(objective, iters, line_search, callback, origin=(optimizer, lr))
     if state is None:
         loop.begin(init, optimizer, lr)
     else:
@@ -151,9 +152,11 @@ class _Loop:
     """The state of one ``optimize`` call: iterate, optimiser, history, best image, restarts."""
 
     def __init__(self, objective: Objective, iters: int, line_search: bool,
-                 callback: Callable[[Progress], None] | None) -> None:
+                 callback: Callable[[Progress], None] | None, *,
+                 origin: tuple[str, float | None]) -> None:
         self.objective, self.iters, self.line_search = objective, iters, line_search
         self.callback = callback
+        self.origin = origin  # the optimiser and step asked for; restarts step down from these
         self.history: list[dict[str, float]] = []
         self.best: tuple[float, torch.Tensor] = (math.inf, torch.empty(0))
         self.restarts = 0
@@ -199,16 +202,16 @@ class _Loop:
         while len(self.history) < self.iters:
             before = len(self.history)
             if self.name == "lbfgs":
-                # One step() runs L-BFGS for up to max_eval evaluations.  Without checkpoints the
-                # whole budget is one step(); with them, steps end about every ``every``
-                # evaluations so a snapshot can be taken between them.  L-BFGS keeps its
-                # curvature memory in its state across step() calls, and the re-evaluation each
-                # step() starts with is not counted (``revisit``), so chunking does not change the
-                # path: a checkpointed or resumed run equals an uninterrupted one.
-                chunk = every if self.line_search and every else self.iters
+                # Without checkpoints the whole budget is one step().  With them, a step() ends
+                # after ``every`` L-BFGS iterations so a snapshot can be taken between steps.  The
+                # path stays the same: L-BFGS keeps its curvature memory in its state across
+                # step() calls, the re-evaluation each step() starts with is not counted
+                # (``revisit``), and max_eval is set so that the line search is allowed exactly
+                # the evaluations left in the budget (torch gives it max_eval minus the
+                # evaluations of this step() so far), as in one uninterrupted step().
                 group = self.opt.param_groups[0]
-                group["max_iter"] = chunk if self.line_search else 1
-                group["max_eval"] = chunk
+                group["max_iter"] = (every or self.iters) if self.line_search else 1
+                group["max_eval"] = self.iters - len(self.history) + (1 if self.revisit else 0)
             try:
                 self.opt.step(self._closure)
             except _BudgetSpent:
@@ -275,7 +278,7 @@ class _Loop:
                         self.restarts, self.best[0])
             return False
         self.restarts += 1
-        name, lr = _fallback(self.name, self.lr, self.restarts)
+        name, lr = _fallback(*self.origin, self.restarts)
         log.warning("%s at iteration %d; restarting from the best image so far with %s, "
                     "step %g (restart %d of at most %d)", failure.reason, failure.iteration,
                     name, lr, self.restarts, MAX_RESTARTS)
