@@ -22,6 +22,7 @@ from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
+from .memory import GB, available_bytes, check_fits, estimate_peak, with_oom_fallback
 from .pyramid import level_shapes
 from .samples import is_sample, load_sample
 from .stats import STATISTICS
@@ -173,6 +174,7 @@ def _run(
                    for img in style_images]
     for style_hw in style_sizes:
         _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
+    _check_memory(settings, out_hw, style_images, content_full, layers, device)
     # Checkpoints are tied to these settings and inputs (checkpoint.py says what is left out).
     digest = settings_hash(settings.to_dict(), [*style_images,
                                                 *([content_full] if content_full is not None else [])])
@@ -251,6 +253,37 @@ def _run(
     return RunResult(image.cpu(), history, resolved(), elapsed)
 
 
+def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
+                  style_images: list[torch.Tensor], content_full: torch.Tensor | None,
+                  layers: list[str], device: torch.device) -> None:
+    """Stop before starting when the finest level would not fit (memory.py has the model)."""
+    if settings.max_memory is not None:
+        limit, name = int(settings.max_memory * GB), "limit set by max_memory (--max-memory)"
+    else:
+        limit, name = available_bytes(device), f"free on the {device.type.upper()}"
+    if limit is None:
+        return  # unknown (not Linux): nothing to check against
+    inputs = [tuple(img.shape[-2:]) for img in [*style_images, content_full] if img is not None]
+    min_side = min_input_size(list(settings.style_layers))
+
+    def at(long_side: int):
+        hw = fit_long_side(*out_hw, long_side)
+        styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
+                  for img in style_images]
+        return hw, estimate_peak(hw, styles, inputs, layers, optimizer=settings.optimizer,
+                                 iters=settings.iters, device=device.type)
+
+    check_fits(at, max(out_hw), limit, name)
+
+
+def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
+                       callback: Callback | None, **files: Any) -> RunResult:
+    """``_run``, started again with cheaper settings or on the CPU if CUDA runs out of memory."""
+    on_cuda = resolve_device(settings.device).type == "cuda"
+    return with_oom_fallback(lambda s: _run(style, content, s, callback, **files), settings,
+                             on_cuda=on_cuda)
+
+
 def _level_checkpointer(write: CheckpointWriter | None, digest: str, settings: dict[str, Any],
                         level: int, history: list[dict[str, float]], elapsed: float,
                         generator: torch.Generator) -> Callable[[LoopState], None] | None:
@@ -327,8 +360,9 @@ def run_texture(style: StyleInput, settings: TextureSettings | None = None,
     end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
     Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the best ``RunResult`` so far.
     """
-    return _run(style, None, _settings(TextureSettings, settings, options), callback,
-                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    return _run_with_fallback(style, None, _settings(TextureSettings, settings, options), callback,
+                              checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                              resume=resume)
 
 
 def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
@@ -339,8 +373,9 @@ def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSetting
 
     Checkpoints, resuming and Ctrl-C as for ``run_texture``.
     """
-    return _run(style, content, _settings(StylizeSettings, settings, options), callback,
-                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    return _run_with_fallback(style, content, _settings(StylizeSettings, settings, options),
+                              callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                              resume=resume)
 
 
 def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,

@@ -10,7 +10,7 @@ whose hash differs.  The hash covers every ``TextureSettings`` field that change
 (sizes, iterations per level, seed, layers, weights, statistic, optimiser, …) and the pixels of the
 style and content images after loading.  It leaves out what may legitimately differ between the
 interrupted run and its continuation: the device (a run started on a GPU may finish on the CPU)
-and resource limits (``max_pixels``); output paths, ``--save-every``, ``--checkpoint-every`` and
+and resource limits (``max_pixels``, ``max_memory``); output paths, ``--save-every``, ``--checkpoint-every`` and
 ``--overwrite`` are command-line options outside the settings and so are never part of it.
 """
 
@@ -29,7 +29,7 @@ from .image import _atomic_write
 from .optimize import LoopState
 
 FORMAT = 1  # bump when the file layout changes; older files are then refused with a message
-NOT_HASHED = ("device", "max_pixels")
+NOT_HASHED = ("device", "max_pixels", "max_memory")
 
 
 def settings_hash(settings: dict[str, Any], images: list[torch.Tensor]) -> str:

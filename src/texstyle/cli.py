@@ -100,6 +100,9 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--max-pixels", type=int, metavar="N",
                    help="refuse input images with more pixels than this (default: Pillow's "
                         "decompression-bomb limit, 89,478,485)")
+    p.add_argument("--max-memory", type=float, metavar="GB",
+                   help="refuse to start a run estimated to need more memory than this "
+                        "(default: what is free on the device)")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     f = FileOptions()

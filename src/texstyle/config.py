@@ -49,6 +49,7 @@ class TextureSettings:
     # Resource limits: they decide whether a run starts, never what it computes, so they are
     # left out of a checkpoint's settings hash (checkpoint.py).
     max_pixels: int | None = None  # largest input accepted; None: Pillow's bomb limit (~89 MP)
+    max_memory: float | None = None  # GB a run may use (memory.py); None: what is free
 
     def __post_init__(self) -> None:
         for name in ("size", "width", "height"):
@@ -59,6 +60,8 @@ class TextureSettings:
         _int_in_range("seed", self.seed, 0, MAX_SEED)
         if self.max_pixels is not None:
             _positive_int("max_pixels", self.max_pixels)
+        if self.max_memory is not None:
+            _positive("max_memory", self.max_memory)
         if not self.style_layers:
             raise TexstyleError("style_layers must name at least one layer")
         check_layers(self.style_layers)
