@@ -10,9 +10,9 @@ import sys
 
 import pytest
 import torch
-
-import texstyle.api as api
 from cli_helpers import assert_one_line_error
+
+from texstyle import api
 from texstyle.cli import main
 from texstyle.config import DEFAULT_STYLE_LAYERS, TextureSettings
 from texstyle.errors import TexstyleError

@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-import texstyle.api as api
+from texstyle import api
 from texstyle.errors import TexstyleError
 from texstyle.image import save_image
 from texstyle.optimize import MAX_RESTARTS, optimize

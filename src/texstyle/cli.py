@@ -283,7 +283,8 @@ def _save_partial(partial: RunResult, output: Path, checkpoint: Path | None) -> 
     where = partial.settings.get("interrupted_at", {})
     levels = len(partial.settings.get("levels", [])) or 1
     total = partial.settings.get("iters", 0) * levels
-    resume = f"; continue with --resume {checkpoint}" if checkpoint is not None else ""
+    resume = (f"; continue with --resume {checkpoint}"
+              if checkpoint is not None and checkpoint.exists() else "")
     print(f"texstyle: interrupted at iteration {where.get('iteration', '?')}/{total} (level "
           f"{where.get('level', '?')}/{levels}, {w}x{h} px); saved the best image so far to "
           f"{path}{resume}", file=sys.stderr)
