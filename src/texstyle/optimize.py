@@ -6,7 +6,6 @@ intermediate saves) belongs to the caller.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -112,7 +111,8 @@ def optimize(
     does not end the run: it restarts from the best iterate with a smaller step, then with Adam
     (``_fallback``); after ``MAX_RESTARTS`` it stops with a warning and returns the best iterate.
 
-    ``checkpoint(LoopState)`` is called between optimiser steps, at least ``checkpoint_every``
+    ``checkpoint(LoopState)`` (which must write the state out before returning: it shares
+    tensors with the running optimiser) is called between optimiser steps, at least ``checkpoint_every``
     evaluations apart (L-BFGS: after every ``checkpoint_every`` of its iterations), and once at
     the end; ``state`` continues from such a snapshot, and the continued run takes exactly the
     steps the uninterrupted one would have.  Ctrl-C raises ``errors.Interrupted`` carrying the
@@ -293,9 +293,11 @@ class _Loop:
         return time.perf_counter() - self.start
 
     def snapshot(self) -> LoopState:
-        return LoopState(self.x.detach().clone(), self.name, self.lr,
-                         copy.deepcopy(self.opt.state_dict()), [dict(h) for h in self.history],
-                         self.best[0], self.best[1].clone(), self.restarts, self.elapsed())
+        """The loop's state now.  The optimiser state is not copied (L-BFGS's can be 100 image-
+        sized vectors), so it is valid only until the next step: write it out at once."""
+        return LoopState(self.x.detach().clone(), self.name, self.lr, self.opt.state_dict(),
+                         [dict(h) for h in self.history], self.best[0], self.best[1].clone(),
+                         self.restarts, self.elapsed())
 
     def result(self) -> OptimResult:
         return OptimResult(self.best[1], self.history, self.best[0], self.elapsed(), self.restarts)
