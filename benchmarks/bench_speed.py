@@ -51,8 +51,8 @@ def rows(naive_iters: int) -> list[Row]:
             Row(group, "adain (feed-forward)", base + ["--method", "adain"]),
             Row(group, "wct (feed-forward)", base + ["--method", "wct"]),
             Row(group, "gatys, defaults", base),
-            Row(group, "gatys, --iters 60 --fine-iters 10 --init adain",
-                base + ["--iters", "60", "--fine-iters", "10", "--init", "adain"]),
+            Row(group, "gatys, defaults, --init adain", base + ["--init", "adain"]),
+            Row(group, "gatys, before (100 per level)", base + ["--fine-iters", "100"]),
             Row(group, "naive (content init)",
                 base + ["--coarsest", str(size), "--iters", str(naive_iters)], naive=True),
         ]
@@ -61,8 +61,8 @@ def rows(naive_iters: int) -> list[Row]:
         base = ["texture", EXEMPLAR, "--size", str(size)]
         out += [
             Row(group, "gatys, defaults", base),
-            Row(group, "gatys, --iters 100 --fine-iters 30 --coarsest 64",
-                base + ["--iters", "100", "--fine-iters", "30", "--coarsest", "64"]),
+            Row(group, "gatys, before (150 per level from 128 px)",
+                base + ["--coarsest", "128", "--fine-iters", "150"]),
             Row(group, "naive (noise init)",
                 base + ["--coarsest", str(size), "--iters", str(naive_iters)], naive=True),
         ]

@@ -36,3 +36,11 @@ def assert_usage_error(proc: subprocess.CompletedProcess[str], *patterns: str) -
     for pattern in patterns:
         assert re.search(pattern, message, re.IGNORECASE), (pattern, message)
     return message
+
+
+def assert_one_line_error(code: int, capsys, *patterns: str) -> str:
+    """``texstyle.cli.main`` run in-process (no start-up cost): the same contract as
+    ``assert_usage_error``, read from pytest's ``capsys``."""
+    err = capsys.readouterr().err
+    proc = subprocess.CompletedProcess([], code, "", err)
+    return assert_usage_error(proc, *patterns)

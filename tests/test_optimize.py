@@ -46,7 +46,7 @@ def test_lbfgs_solves_a_quadratic():
     assert torch.allclose(result.image, target, atol=1e-4)
 
 
-def test_non_finite_loss_stops_and_keeps_the_best_image():
+def test_non_finite_loss_restarts_from_the_best_image():
     target = torch.full((1, 3, 4, 4), 0.5)
     objective, calls = quadratic(target)
 
@@ -57,9 +57,12 @@ def test_non_finite_loss_stops_and_keeps_the_best_image():
         return loss, terms
 
     result = optimize(torch.zeros(1, 3, 4, 4), poisoned, iters=10)
-    assert len(result.history) == 3  # stopped at the poisoned evaluation
+    assert result.restarts == 1
+    assert len(result.history) == 10  # the failed evaluation is not recorded; the run went on
+    assert all(math.isfinite(h["total"]) for h in result.history)
     assert torch.isfinite(result.image).all()
     assert result.best_loss == min(h["total"] for h in result.history)
+    assert result.best_loss < result.history[2]["total"]  # it kept improving after the restart
 
 
 def test_lbfgs_does_not_stall_on_a_flat_start():

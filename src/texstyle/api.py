@@ -16,21 +16,24 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .checkpoint import Checkpoint, check_compatible, settings_hash
 from .config import StylizeSettings, TextureSettings
-from .errors import TexstyleError
+from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
+from .memory import GB, available_bytes, check_fits, estimate_peak, with_oom_fallback
 from .pyramid import level_iterations, level_shapes
 from .samples import is_sample, load_sample
 from .stats import STATISTICS
-from .optimize import OptimResult, Progress, optimize
+from .optimize import LoopState, OptimResult, Progress, optimize
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Progress], None]
+CheckpointWriter = Callable[[Checkpoint], None]
 StyleInput = ImageInput | list[ImageInput] | tuple[ImageInput, ...]  # several styles are mixed
 
 
@@ -47,11 +50,11 @@ class RunResult:
         return to_pil(self.image)
 
 
-def read_input(source: ImageInput, what: str) -> torch.Tensor:
+def read_input(source: ImageInput, what: str, max_pixels: int | None = None) -> torch.Tensor:
     """Like ``image.load_image``, and ``sample:NAME`` names a built-in sample."""
     if is_sample(source):
         return load_image(load_sample(source), what)
-    return load_image(source, what)
+    return load_image(source, what, max_pixels=max_pixels)
 
 
 @functools.lru_cache(maxsize=2)
@@ -123,7 +126,8 @@ def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings)
 
 def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    content: torch.Tensor | None, generator: torch.Generator,
-                   feedforward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+                   feedforward: Callable[[torch.Tensor], torch.Tensor],
+                   max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
     if init in ("content", "adain"):
         if content is None:
@@ -136,7 +140,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
         # contrast saves iterations compared with the paper's uniform [0, 1] noise.
         noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
         return (colour + noise).clamp(0, 1)
-    return resize(read_input(init, "init image"), h, w)
+    return resize(read_input(init, "init image", max_pixels), h, w)
 
 
 def _run(
@@ -144,6 +148,10 @@ def _run(
     content: ImageInput | None,
     settings: TextureSettings,
     callback: Callback | None,
+    *,
+    checkpoint: CheckpointWriter | None = None,
+    checkpoint_every: int | None = None,
+    resume: Checkpoint | None = None,
 ) -> RunResult:
     device = resolve_device(settings.device)
     torch.manual_seed(settings.seed)
@@ -155,8 +163,9 @@ def _run(
     if settings.style_blend is not None and len(settings.style_blend) != len(styles):
         raise TexstyleError(f"got {len(settings.style_blend)} style blend weights for "
                             f"{len(styles)} style images")
-    style_images = [read_input(s, "style image") for s in styles]
-    content_full = read_input(content, "content image") if content is not None else None
+    style_images = [read_input(s, "style image", settings.max_pixels) for s in styles]
+    content_full = (read_input(content, "content image", settings.max_pixels)
+                    if content is not None else None)
     reference = content_full if content_full is not None else style_images[0]
     out_hw = output_shape(settings, tuple(reference.shape[-2:]))
 
@@ -169,53 +178,135 @@ def _run(
                    for img in style_images]
     for style_hw in style_sizes:
         _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
+    _check_memory(settings, out_hw, style_images, content_full, layers, device)
+    # Checkpoints are tied to these settings and inputs (checkpoint.py says what is left out).
+    digest = settings_hash(settings.to_dict(), [*style_images,
+                                                *([content_full] if content_full is not None else [])])
+    if resume is not None:
+        check_compatible(resume, digest, settings.to_dict())
 
+    if is_stylize and settings.method != "gatys":
+        return _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
     layer_weights = settings.normalized_layer_weights()
-    if is_stylize and settings.method != "gatys":
-        return _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
     shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
     budgets = level_iterations(len(shapes), settings.iters, settings.fine_iters)
     grand_total = sum(budgets)
 
-    image: torch.Tensor | None = None
-    history: list[dict[str, float]] = []
-    elapsed = 0.0
-    for level, (hw, iters) in enumerate(zip(shapes, budgets), start=1):
-        objective = _level_objective(extractor, settings, style_images, content_full, hw,
-                                     layer_weights, device, generator)
-        if image is None:
-            content_img = resize(content_full, *hw) if content_full is not None else None
-            image = _initial_image(
-                settings.init, hw, colour=_blended_colour(style_images, settings),
-                content=content_img, generator=generator,
-                feedforward=lambda c: _feedforward(c, style_images, settings, device, "adain"))
-        else:
-            image = resize(image, *hw)
-        log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
-                 device, iters)
-        report = _level_reporter(callback, level, len(shapes), hw, offset=sum(budgets[:level - 1]),
-                                 total=grand_total, elapsed_before=elapsed)
-        result: OptimResult = optimize(image.to(device), objective, iters=iters,
-                                       optimizer=settings.optimizer, lr=settings.lr, callback=report,
-                                       line_search=not objective.statistic.stochastic,
-                                       tolerance=settings.tolerance)
-        image = result.image
-        history += [record | {"level": float(level)} for record in result.history]
-        elapsed += result.elapsed
+    def resolved() -> dict[str, Any]:
+        return settings.to_dict() | {
+            "mode": "stylize" if is_stylize else "texture",
+            "output_size": [out_hw[1], out_hw[0]],
+            "style_sizes": [[w, h] for h, w in style_sizes],
+            "levels": [[w, h] for h, w in shapes],
+            "level_iters": budgets,
+            "device": str(device),
+            "layer_weights": list(layer_weights.values()),
+            "style_layers": list(settings.style_layers),
+        }
 
-    resolved = settings.to_dict() | {
-        "mode": "stylize" if is_stylize else "texture",
-        "output_size": [out_hw[1], out_hw[0]],
-        "style_sizes": [[w, h] for h, w in style_sizes],
-        "levels": [[w, h] for h, w in shapes],
-        "level_iters": budgets,
-        "device": str(device),
-        "layer_weights": list(layer_weights.values()),
-        "style_layers": list(settings.style_layers),
-    }
-    return RunResult(image.cpu(), history, resolved, elapsed)
+    image: torch.Tensor | None = None
+    finished: torch.Tensor | None = None  # the last completed level's image (saved on Ctrl-C)
+    history: list[dict[str, float]] = list(resume.history) if resume else []
+    elapsed = resume.elapsed if resume else 0.0
+    try:
+        for level, (hw, iters) in enumerate(zip(shapes, budgets), start=1):
+            if resume is not None and level < resume.level:
+                continue  # done before the checkpoint; its result is in the checkpoint's iterate
+            objective = _level_objective(extractor, settings, style_images, content_full, hw,
+                                         layer_weights, device, generator)
+            state: LoopState | None = None
+            if resume is not None and level == resume.level:
+                state = resume.loop
+                image = state.iterate
+                # Noise, random projections: continue the random streams where they were.
+                generator.set_state(resume.generator_state)
+                torch.set_rng_state(resume.torch_rng_state)
+            elif image is None:
+                content_img = resize(content_full, *hw) if content_full is not None else None
+                image = _initial_image(settings.init, hw,
+                                       colour=_blended_colour(style_images, settings),
+                                       content=content_img, generator=generator,
+                                       feedforward=lambda c: _feedforward(c, style_images, settings,
+                                                                          device, "adain"),
+                                       max_pixels=settings.max_pixels)
+            else:
+                image = resize(image, *hw)
+            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1],
+                     hw[0], device, iters)
+            report = _level_reporter(callback, level, len(shapes), hw,
+                                     offset=sum(budgets[:level - 1]), total=grand_total,
+                                     elapsed_before=elapsed)
+            save = _level_checkpointer(checkpoint, digest, settings.to_dict(), level,
+                                       list(history), elapsed, generator)
+            result: OptimResult = optimize(image.to(device), objective, iters=iters,
+                                           optimizer=settings.optimizer, lr=settings.lr,
+                                           callback=report,
+                                           line_search=not objective.statistic.stochastic,
+                                           state=state, checkpoint=save,
+                                           checkpoint_every=checkpoint_every,
+                                           tolerance=settings.tolerance)
+            image = finished = result.image
+            history += [record | {"level": float(level)} for record in result.history]
+            elapsed += result.elapsed
+    except KeyboardInterrupt as exc:
+        # Ctrl-C / SIGTERM: hand the best image so far to the caller, with what led to it.
+        partial = exc.partial if isinstance(exc, Interrupted) else None
+        if isinstance(partial, OptimResult) and partial.history:
+            history += [record | {"level": float(level)} for record in partial.history]
+            finished, elapsed = partial.image, elapsed + partial.elapsed
+        if finished is None:
+            raise
+        record = resolved() | {"interrupted_at": {"level": level, "iteration": len(history)}}
+        raise Interrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
+
+    return RunResult(image.cpu(), history, resolved(), elapsed)
+
+
+def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
+                  style_images: list[torch.Tensor], content_full: torch.Tensor | None,
+                  layers: list[str], device: torch.device) -> None:
+    """Stop before starting when the finest level would not fit (memory.py has the model)."""
+    if settings.max_memory is not None:
+        limit, name = int(settings.max_memory * GB), "limit set by max_memory (--max-memory)"
+    else:
+        limit, name = available_bytes(device), f"free on the {device.type.upper()}"
+    if limit is None:
+        return  # unknown (not Linux): nothing to check against
+    inputs = [tuple(img.shape[-2:]) for img in [*style_images, content_full] if img is not None]
+    min_side = min_input_size(list(settings.style_layers))
+
+    def at(long_side: int):
+        hw = fit_long_side(*out_hw, long_side)
+        styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
+                  for img in style_images]
+        return hw, estimate_peak(hw, styles, inputs, layers, optimizer=settings.optimizer,
+                                 iters=settings.iters, device=device.type)
+
+    check_fits(at, max(out_hw), limit, name)
+
+
+def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
+                       callback: Callback | None, **files: Any) -> RunResult:
+    """``_run``, started again with cheaper settings or on the CPU if CUDA runs out of memory."""
+    on_cuda = resolve_device(settings.device).type == "cuda"
+    return with_oom_fallback(lambda s: _run(style, content, s, callback, **files), settings,
+                             on_cuda=on_cuda)
+
+
+def _level_checkpointer(write: CheckpointWriter | None, digest: str, settings: dict[str, Any],
+                        level: int, history: list[dict[str, float]], elapsed: float,
+                        generator: torch.Generator) -> Callable[[LoopState], None] | None:
+    """Turn one level's loop snapshots into whole-run checkpoints (random streams included)."""
+    if write is None:
+        return None
+
+    def save(loop: LoopState) -> None:
+        write(Checkpoint(digest, settings, level, loop, history, elapsed, generator.get_state(),
+                         torch.get_rng_state()))
+
+    return save
 
 
 def _feedforward(content: torch.Tensor, style_images: list[torch.Tensor],
@@ -296,15 +387,31 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
 
 
 def run_texture(style: StyleInput, settings: TextureSettings | None = None,
-                callback: Callback | None = None, **options: Any) -> RunResult:
-    """Grow a texture from ``style``; returns the image with its loss history and settings."""
-    return _run(style, None, _settings(TextureSettings, settings, options), callback)
+                callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
+                checkpoint_every: int | None = None, resume: Checkpoint | None = None,
+                **options: Any) -> RunResult:
+    """Grow a texture from ``style``; returns the image with its loss history and settings.
+
+    ``checkpoint(Checkpoint)`` is called about every ``checkpoint_every`` iterations and at the
+    end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
+    Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the best ``RunResult`` so far.
+    """
+    return _run_with_fallback(style, None, _settings(TextureSettings, settings, options), callback,
+                              checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                              resume=resume)
 
 
 def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
-                callback: Callback | None = None, **options: Any) -> RunResult:
-    """Paint ``content`` in the style of ``style``; returns the image, history and settings."""
-    return _run(style, content, _settings(StylizeSettings, settings, options), callback)
+                callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
+                checkpoint_every: int | None = None, resume: Checkpoint | None = None,
+                **options: Any) -> RunResult:
+    """Paint ``content`` in the style of ``style``; returns the image, history and settings.
+
+    Checkpoints, resuming and Ctrl-C as for ``run_texture``.
+    """
+    return _run_with_fallback(style, content, _settings(StylizeSettings, settings, options),
+                              callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                              resume=resume)
 
 
 def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -19,10 +21,11 @@ from PIL import Image
 
 from . import __version__
 from .api import RunResult, run_stylize, run_texture
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       level_starts, parse_pair, run_compare)
-from .config import StylizeSettings, TextureSettings
-from .errors import TexstyleError
+from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
+from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
 from .report import contact_sheet, grid, loss_plot
@@ -105,8 +108,24 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--style-scale", type=float, default=d.style_scale,
                    help="style image long side relative to the output's (default: the output's, "
                         "never upscaled)")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help="refuse input images with more pixels than this (default: Pillow's "
+                        "decompression-bomb limit, 89,478,485)")
+    p.add_argument("--max-memory", type=float, metavar="GB",
+                   help="refuse to start a run estimated to need more memory than this "
+                        "(default: what is free on the device)")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
+    f = FileOptions()
+    p.add_argument("--checkpoint", type=Path, metavar="PATH",
+                   help="keep a checkpoint of the run in PATH (rewritten atomically) so that "
+                        "--resume can continue it after a crash or Ctrl-C")
+    p.add_argument("--checkpoint-every", type=int, default=f.checkpoint_every, metavar="N",
+                   help=f"iterations between checkpoints (default {f.checkpoint_every}; also at "
+                        "the end of every pyramid level)")
+    p.add_argument("--resume", type=Path, metavar="PATH",
+                   help="continue the run saved in checkpoint PATH (same settings and inputs "
+                        "required; keeps checkpointing to PATH unless --checkpoint says otherwise)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -202,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="texstyle: %(message)s")
+    previous = _terminate_like_ctrl_c()
     try:
         if args.command == "demo":
             return _demo(args)
@@ -216,6 +236,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("texstyle: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_like_ctrl_c():
+    """SIGTERM (a scheduler's kill, a closed session) takes the Ctrl-C path: best image saved."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signal handlers can only be set from the main thread
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
@@ -235,17 +269,28 @@ def _run_command(args: argparse.Namespace) -> int:
         raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
                             f"{len(styles)} style images")
     inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
-    if args.save_every is not None and args.save_every <= 0:
-        raise TexstyleError(f"--save-every must be a positive integer, got {args.save_every}")
+    files = FileOptions(save_every=args.save_every, checkpoint_every=args.checkpoint_every)
     outputs = planned_outputs(args.output, settings, args.save_every)
+    checkpoint_path = args.checkpoint or args.resume
+    if checkpoint_path is not None and checkpoint_path != args.resume:
+        outputs.append(checkpoint_path)  # a new checkpoint must not replace an existing file
     check_outputs(outputs, inputs, overwrite=args.overwrite)
+    resume = load_checkpoint(args.resume) if args.resume is not None else None
+
+    def write_checkpoint(c: Checkpoint) -> None:
+        save_checkpoint(c, checkpoint_path)
 
     render = _Renderer(args.output, args.save_every, args.overwrite, quiet=args.quiet)
+    run_files = {"checkpoint": write_checkpoint if checkpoint_path is not None else None,
+                 "checkpoint_every": files.checkpoint_every, "resume": resume}
     try:
         if is_stylize:
-            result = run_stylize(args.content, styles, settings, callback=render)
+            result = run_stylize(args.content, styles, settings, callback=render, **run_files)
         else:
-            result = run_texture(styles, settings, callback=render)
+            result = run_texture(styles, settings, callback=render, **run_files)
+    except Interrupted as exc:
+        render.close()
+        return _save_partial(exc.partial, args.output, checkpoint_path)
     finally:
         render.close()
     result.settings["inputs"] = {"styles": [str(s) for s in styles],
@@ -254,6 +299,32 @@ def _run_command(args: argparse.Namespace) -> int:
     w, h = result.settings["output_size"]
     print(f"texstyle: wrote {args.output} ({w}x{h}) in {result.elapsed:.1f} s")
     return 0
+
+
+def partial_path(output: Path) -> Path:
+    """Where an interrupted run's best image goes: OUT.partial.png, or OUT.partial-2.png, … if
+    that exists.  Never the output itself: that name is for finished results only."""
+    path, n = output.with_name(f"{output.stem}.partial{output.suffix}"), 1
+    while path.exists() or record_path(path).exists():
+        n += 1
+        path = output.with_name(f"{output.stem}.partial-{n}{output.suffix}")
+    return path
+
+
+def _save_partial(partial: RunResult, output: Path, checkpoint: Path | None) -> int:
+    """Ctrl-C / SIGTERM: save the best image so far (atomically, under a new name), say where."""
+    path = partial_path(output)
+    _write_result(partial, path, overwrite=False)
+    h, w = partial.image.shape[-2:]
+    where = partial.settings.get("interrupted_at", {})
+    levels = len(partial.settings.get("levels", [])) or 1
+    total = partial.settings.get("iters", 0) * levels
+    resume = (f"; continue with --resume {checkpoint}"
+              if checkpoint is not None and checkpoint.exists() else "")
+    print(f"texstyle: interrupted at iteration {where.get('iteration', '?')}/{total} (level "
+          f"{where.get('level', '?')}/{levels}, {w}x{h} px); saved the best image so far to "
+          f"{path}{resume}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def record_path(output: Path) -> Path:
@@ -331,8 +402,8 @@ def _postfix(p: Progress) -> str:
 
 def _demo(args: argparse.Namespace) -> int:
     """The README's first command: a texture and a stylisation from built-in samples."""
-    if args.size <= 0 or args.iters <= 0:
-        raise TexstyleError("--size and --iters must be positive integers")
+    check_positive_int("--size", args.size)
+    check_positive_int("--iters", args.iters)
     out: Path = args.out_dir
     jobs: list[tuple[str, Callable[[_Renderer], RunResult]]] = [
         ("texture", lambda cb: run_texture("sample:cells", size=args.size, iters=args.iters,

@@ -17,6 +17,9 @@ from .stats import STATISTICS
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEVICES = ("auto", "cpu", "cuda")
 STYLIZE_METHODS = ("gatys", "adain", "wct")
+MAX_SIDE = 32768  # px; far beyond any machine's memory for VGG features, catches typos (1e6)
+MAX_STYLE_SCALE = 16.0  # the exemplar analysed at up to 16x the output's long side
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
 
 
 @dataclass(frozen=True)
@@ -51,17 +54,26 @@ class TextureSettings:
     style_scale: float | None = None
     loss: str = "gram"  # the style statistic, a name in stats.STATISTICS
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
+    # Resource limits: they decide whether a run starts, never what it computes, so they are
+    # left out of a checkpoint's settings hash (checkpoint.py).
+    max_pixels: int | None = None  # largest input accepted; None: Pillow's bomb limit (~89 MP)
+    max_memory: float | None = None  # GB a run may use (memory.py); None: what is free
 
     def __post_init__(self) -> None:
         for name in ("size", "width", "height"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
-                raise TexstyleError(f"{name} must be a positive integer, got {value!r}")
+            if value is not None:
+                _int_in_range(name, value, 1, MAX_SIDE)
         _positive_int("iters", self.iters)
         if self.fine_iters is not None:
             _positive_int("fine_iters", self.fine_iters)
         _positive_int("coarsest", self.coarsest)
         _non_negative("tolerance", self.tolerance)
+        _int_in_range("seed", self.seed, 0, MAX_SEED)
+        if self.max_pixels is not None:
+            _positive_int("max_pixels", self.max_pixels)
+        if self.max_memory is not None:
+            _positive("max_memory", self.max_memory)
         if not self.style_layers:
             raise TexstyleError("style_layers must name at least one layer")
         check_layers(self.style_layers)
@@ -77,6 +89,9 @@ class TextureSettings:
         _non_negative("tv_weight", self.tv_weight)
         if self.style_scale is not None:
             _positive("style_scale", self.style_scale)
+            if self.style_scale > MAX_STYLE_SCALE:
+                raise TexstyleError(f"style_scale must be at most {MAX_STYLE_SCALE:g}, "
+                                    f"got {self.style_scale!r}")
         if self.lr is not None:
             _positive("lr", self.lr)
         _choice("loss", self.loss, tuple(STATISTICS))
@@ -130,9 +145,38 @@ class StylizeSettings(TextureSettings):
             raise TexstyleError(f"alpha must be between 0 and 1, got {self.alpha!r}")
 
 
+@dataclass(frozen=True)
+class FileOptions:
+    """Command-line options about files written during a run (snapshots, checkpoints).
+
+    They change what is saved, never the result, so they live outside ``TextureSettings`` (and
+    outside its record and checkpoint hash); they are validated here with everything else.
+    Names are the flags' names so errors point at what the user typed.
+    """
+
+    save_every: int | None = None
+    checkpoint_every: int = 20
+
+    def __post_init__(self) -> None:
+        if self.save_every is not None:
+            _positive_int("--save-every", self.save_every)
+        _positive_int("--checkpoint-every", self.checkpoint_every)
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """For the few numeric options outside the dataclasses (the demo's --size and --iters)."""
+    _positive_int(name, value)
+
+
 def _positive_int(name: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise TexstyleError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _int_in_range(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        kind = "a positive integer" if low == 1 else "an integer"
+        raise TexstyleError(f"{name} must be {kind} between {low} and {high}, got {value!r}")
 
 
 def _positive(name: str, value: float) -> None:

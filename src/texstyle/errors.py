@@ -8,3 +8,16 @@ exits 2.  Everything else is a bug and keeps its traceback.
 
 class TexstyleError(ValueError):
     """A problem with the user's input or settings, with a one-line explanation."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, which the CLI turns into the same thing) during a run.
+
+    ``partial`` holds the best result reached so far (an ``OptimResult`` from ``optimize``, a
+    ``RunResult`` from the API) so the caller can save it.  It is a ``KeyboardInterrupt``, so code
+    that does not know about it still stops as before.
+    """
+
+    def __init__(self, partial: object) -> None:
+        super().__init__()
+        self.partial = partial

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,11 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+# Pillow's decompression-bomb guard is a process-wide setting; we apply our own limit (which the
+# user may raise with --max-pixels) and switch Pillow's off only while we open a file.
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
 def _flatten_alpha(img: Image.Image) -> Image.Image:
     """Composite transparent images over white: transparent pixels often hide black RGB."""
     rgba = img.convert("RGBA")
@@ -48,6 +55,7 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
         arr = np.repeat(arr[..., None], 3, axis=2)
     elif img.mode == "F":
         arr = np.repeat(np.asarray(img, dtype=np.float32)[..., None], 3, axis=2)
+        arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)  # float TIFFs may hold NaN
     else:
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
             img = _flatten_alpha(img)
@@ -58,10 +66,15 @@ def pil_to_tensor(img: Image.Image) -> torch.Tensor:
     return tensor.clamp(0, 1)
 
 
-def load_image(source: ImageInput, what: str = "image") -> torch.Tensor:
+def load_image(source: ImageInput, what: str = "image", *, max_pixels: int | None = None
+               ) -> torch.Tensor:
     """A path, PIL image, array or tensor → (1, 3, H, W) float32 in [0, 1].
 
-    Bad files become ``TexstyleError`` with the path in the message.
+    Every file either loads as RGB or becomes a ``TexstyleError`` with the path in the message:
+    alpha is composited over white (transparent pixels often hide black RGB, which would teach
+    the style loss a black texture), CMYK/palette/16-bit are converted, an animated image gives its
+    first frame, EXIF orientation is applied.  A file that declares more than ``max_pixels``
+    pixels (default: Pillow's decompression-bomb limit, ~89 MP) is refused before decoding.
     """
     if isinstance(source, torch.Tensor):
         return _tensor_image(source, what)
@@ -81,16 +94,39 @@ def load_image(source: ImageInput, what: str = "image") -> torch.Tensor:
         raise TexstyleError(f"{what} file not found: {path}")
     if not path.is_file():
         raise TexstyleError(f"{what} is not a file: {path}")
+    limit = max_pixels if max_pixels is not None else Image.MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:
-            img.load()
-            return pil_to_tensor(img)
+        with warnings.catch_warnings():
+            # Pillow warns about some damaged files it can still read ("Truncated File Read"); the
+            # CLI's contract is one line of output, so the outcome (image or error) must say it all.
+            warnings.simplefilter("ignore")
+            return _load_file(path, what, limit)
+    except TexstyleError:
+        raise
     except UnidentifiedImageError:
         raise TexstyleError(f"{what} is not an image Pillow can read: {path}") from None
-    except Image.DecompressionBombError as exc:
-        raise TexstyleError(f"{what} is too large to load safely: {path} ({exc})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise TexstyleError(f"{what} is truncated or corrupt: {path} ({exc})") from None
+    except Exception as exc:  # noqa: BLE001
+        # Pillow's decoders fail on damaged files in many ways (OSError, SyntaxError, struct.error,
+        # IndexError, EOFError, …); all of them mean the same thing to the user.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TexstyleError(f"{what} is truncated or corrupt: {path} ({reason})") from None
+
+
+def _load_file(path: Path, what: str, limit: int | None) -> torch.Tensor:
+    with _PILLOW_LIMIT_LOCK:
+        before, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            img = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+    with img:
+        w, h = img.size
+        if limit is not None and w * h > limit:
+            raise TexstyleError(
+                f"{what} is too large to load safely: {path} declares {w}x{h} = {w * h:,} px, "
+                f"over the limit of {limit:,} px (raise it with --max-pixels / max_pixels)")
+        img.load()
+        return pil_to_tensor(img)
 
 
 def _tensor_image(t: torch.Tensor, what: str) -> torch.Tensor:
@@ -156,8 +192,14 @@ def _atomic_write(path: Path, write, *, mode: str, overwrite: bool) -> Path:
 
 
 def save_image(image: torch.Tensor | Image.Image, path: Path, *, overwrite: bool = False) -> Path:
-    """Save as the format the extension names, atomically; never replace a file silently."""
+    """Save as the format the extension names, atomically; never replace a file silently.
+
+    A tensor with non-finite pixels is refused: ``to_pil`` would turn NaN into black, and a black
+    image written over a good result is the failure this guard exists for.
+    """
     fmt = output_format(path)
+    if isinstance(image, torch.Tensor) and not torch.isfinite(image).all():
+        raise TexstyleError(f"refusing to write {path}: the image has non-finite pixels")
     pil = image if isinstance(image, Image.Image) else to_pil(image)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGB")

@@ -11,14 +11,23 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from PIL import Image
 
-from .errors import TexstyleError
+from .errors import Interrupted, TexstyleError
 from .image import to_pil
 
 OPTIMIZERS = ("lbfgs", "adam")
+ADAM_LR = 0.02
+# Numerical failure (non-finite loss or gradient, divergence): restart from the best iterate with
+# a gentler optimiser (see _fallback); after this many restarts in one call, stop and keep the best.
+MAX_RESTARTS = 3
+# Without a line search every evaluation is a step taken, so a loss this many times the best one
+# means the iteration has left the basin (Adam and unit-step L-BFGS); with a line search trial
+# points may legitimately be bad (the search rejects them), so only non-finite values count there.
+DIVERGENCE_FACTOR = 1e3
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,26 @@ class OptimResult:
     history: list[dict[str, float]]
     best_loss: float
     elapsed: float
+    restarts: int = 0  # numerical failures recovered from (or given up on after MAX_RESTARTS)
+
+
+@dataclass
+class LoopState:
+    """Everything ``optimize`` needs to continue exactly where it was, between two optimiser steps.
+
+    ``checkpoint.py`` writes it to disk; ``optimize(..., state=...)`` picks it up.  The optimiser
+    and step size are the ones in use *now* (a restart may have switched them).
+    """
+
+    iterate: torch.Tensor
+    optimizer: str
+    lr: float | None
+    optimizer_state: dict[str, Any]
+    history: list[dict[str, float]]
+    best_loss: float
+    best_image: torch.Tensor
+    restarts: int = 0
+    elapsed: float = 0.0
 
 
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
@@ -61,6 +90,9 @@ def optimize(
     lr: float | None = None,
     callback: Callable[[Progress], None] | None = None,
     line_search: bool = True,
+    state: LoopState | None = None,
+    checkpoint: Callable[[LoopState], None] | None = None,
+    checkpoint_every: int | None = None,
     tolerance: float = 0.0,
     patience: int = 10,
 ) -> OptimResult:
@@ -77,66 +109,216 @@ def optimize(
     drawn afresh each time): a line search cannot compare values of different functions, so
     L-BFGS then takes one unit step per evaluation, as Johnson's neural-style does.
 
+    Numerical failure (a non-finite loss or gradient, or divergence, see ``DIVERGENCE_FACTOR``)
+    does not end the run: it restarts from the best iterate with a smaller step, then with Adam
+    (``_fallback``); after ``MAX_RESTARTS`` it stops with a warning and returns the best iterate.
+
+    ``checkpoint(LoopState)`` (which must write the state out before returning: it shares
+    tensors with the running optimiser) is called between optimiser steps, at least ``checkpoint_every``
+    evaluations apart (L-BFGS: after every ``checkpoint_every`` of its iterations), and once at
+    the end; ``state`` continues from such a snapshot, and the continued run takes exactly the
+    steps the uninterrupted one would have.  Ctrl-C raises ``errors.Interrupted`` carrying the
+    best result so far.
+
     ``tolerance`` > 0 stops early once the best loss has improved by less than that fraction over
     the last ``patience`` evaluations: a converged level wastes nothing, and ``iters`` becomes a cap.
     """
     if optimizer not in OPTIMIZERS:
         raise TexstyleError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-    if optimizer == "lbfgs":
-        opt: torch.optim.Optimizer = torch.optim.LBFGS(
-            [x], lr=lr or 1.0, max_iter=iters if line_search else 1, max_eval=iters,
-            history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
-            line_search_fn="strong_wolfe" if line_search else None,
-        )
+    loop = _Loop(objective, iters, line_search, callback, origin=(optimizer, lr),
+                 tolerance=tolerance, patience=patience)
+    if state is None:
+        loop.begin(init, optimizer, lr)
     else:
-        opt = torch.optim.Adam([x], lr=lr or 0.02)
-
-    history: list[dict[str, float]] = []
-    best = {"loss": math.inf, "image": x.detach().clamp(0, 1)}
-    start = time.perf_counter()
-
-    def closure() -> torch.Tensor:
-        if len(history) >= iters:
-            raise _BudgetSpent  # the line search wants more evaluations than we have left
-        opt.zero_grad(set_to_none=True)
-        total, terms = objective(x)
-        value = float(total.detach())
-        if not math.isfinite(value):
-            raise _NonFinite(len(history) + 1)
-        total.backward()
-        record = {k: float(v.detach()) for k, v in terms.items()}
-        record["total"] = value
-        history.append(record)
-        if value < best["loss"]:
-            best["loss"], best["image"] = value, x.detach().clamp(0, 1).clone()
-        best_curve.append(best["loss"])
-        if callback is not None:
-            callback(Progress(len(history), iters, record, time.perf_counter() - start,
-                              lambda: x.detach().clamp(0, 1)))
-        if tolerance > 0 and len(best_curve) > patience:
-            before = best_curve[-1 - patience]
-            if before - best["loss"] < tolerance * abs(before):
-                raise _Converged
-        return total
-
-    best_curve: list[float] = []
+        loop.restore(state)
     try:
-        while len(history) < iters:
-            opt.step(closure)
-            if optimizer == "adam":
+        loop.run(checkpoint, checkpoint_every)
+    except KeyboardInterrupt as exc:
+        raise Interrupted(loop.result()) from exc
+    if checkpoint is not None:
+        checkpoint(loop.snapshot())  # the level's end: a resumed run goes straight on from here
+    return loop.result()
+
+
+def _fallback(optimizer: str, lr: float | None, restart: int) -> tuple[str, float]:
+    """Optimiser and step size for the ``restart``-th restart after a numerical failure.
+
+    L-BFGS first retries with a tenth of the step and a fresh curvature memory (a poisoned
+    history is the usual cause); after that, Adam, whose per-pixel steps are bounded by its
+    learning rate, so it cannot jump far whatever the gradient does.
+    """
+    if optimizer == "lbfgs" and restart == 1:
+        return "lbfgs", (lr or 1.0) * 0.1
+    if optimizer == "lbfgs":
+        return "adam", ADAM_LR * 0.1 ** (restart - 2)
+    return "adam", (lr or ADAM_LR) * 0.1**restart
+
+
+class _Loop:
+    """The state of one ``optimize`` call: iterate, optimiser, history, best image, restarts."""
+
+    def __init__(self, objective: Objective, iters: int, line_search: bool,
+                 callback: Callable[[Progress], None] | None, *,
+                 origin: tuple[str, float | None], tolerance: float = 0.0,
+                 patience: int = 10) -> None:
+        self.objective, self.iters, self.line_search = objective, iters, line_search
+        self.callback = callback
+        self.tolerance, self.patience = tolerance, patience
+        self.origin = origin  # the optimiser and step asked for; restarts step down from these
+        self.history: list[dict[str, float]] = []
+        self.best: tuple[float, torch.Tensor] = (math.inf, torch.empty(0))
+        self.restarts = 0
+        self.elapsed_before = 0.0
+        # True when the iterate sits where L-BFGS's last line search ended: its next step() begins
+        # by evaluating there again, which must not count as an iteration (see _closure).
+        self.revisit = False
+
+    # --- setting up ---------------------------------------------------------------------------
+    def begin(self, init: torch.Tensor, optimizer: str, lr: float | None) -> None:
+        self.x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        self.best = (math.inf, self.x.detach().clamp(0, 1))
+        self._make_optimizer(optimizer, lr)
+        self.start = time.perf_counter()
+
+    def restore(self, state: LoopState) -> None:
+        self.x = state.iterate.detach().clone(memory_format=torch.contiguous_format)
+        self.x.requires_grad_(True)
+        self.history = [dict(h) for h in state.history]
+        self.best = (state.best_loss, state.best_image.to(self.x.device))
+        self.restarts = state.restarts
+        self._make_optimizer(state.optimizer, state.lr)
+        self.opt.load_state_dict(state.optimizer_state)
+        self.revisit = self.name == "lbfgs" and self.line_search and bool(self.history)
+        self.start = time.perf_counter() - state.elapsed
+
+    def _make_optimizer(self, name: str, lr: float | None) -> None:
+        self.name, self.lr = name, lr
+        if name == "lbfgs":
+            # max_iter/max_eval are set per step() call in run(); the budget is ours (_BudgetSpent).
+            self.opt: torch.optim.Optimizer = torch.optim.LBFGS(
+                [self.x], lr=lr or 1.0, max_iter=self.iters, max_eval=self.iters,
+                history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
+                line_search_fn="strong_wolfe" if self.line_search else None,
+            )
+        else:
+            self.opt = torch.optim.Adam([self.x], lr=lr or ADAM_LR)
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, checkpoint: Callable[[LoopState], None] | None, every: int | None) -> None:
+        every = every if checkpoint is not None and every else None
+        last_saved = len(self.history)
+        while len(self.history) < self.iters:
+            before = len(self.history)
+            if self.name == "lbfgs":
+                # Without checkpoints the whole budget is one step().  With them, a step() ends
+                # after ``every`` L-BFGS iterations so a snapshot can be taken between steps.  The
+                # path stays the same: L-BFGS keeps its curvature memory in its state across
+                # step() calls, the re-evaluation each step() starts with is not counted
+                # (``revisit``), and max_eval is set so that the line search is allowed exactly
+                # the evaluations left in the budget (torch gives it max_eval minus the
+                # evaluations of this step() so far), as in one uninterrupted step().
+                group = self.opt.param_groups[0]
+                group["max_iter"] = (every or self.iters) if self.line_search else 1
+                group["max_eval"] = self.iters - len(self.history) + (1 if self.revisit else 0)
+            try:
+                self.opt.step(self._closure)
+            except (_BudgetSpent, _Converged):
+                return
+            except _Failure as failure:
+                if not self._restart(failure):
+                    return
+                continue
+            if self.name == "adam":
                 # Adam has no curvature memory to confuse, so keep it inside the valid range.
                 with torch.no_grad():
-                    x.clamp_(0, 1)
-    except (_BudgetSpent, _Converged):
-        pass
-    except _NonFinite as exc:
-        if not history:
-            raise TexstyleError("the loss is not finite at the first iteration; check the inputs") from None
-        # Keep what we have: the best iterate so far is still a valid picture.
-        log.warning("loss became non-finite at iteration %d; keeping the best image so far",
-                    exc.iteration)
-    return OptimResult(best["image"], history, best["loss"], time.perf_counter() - start)
+                    self.x.clamp_(0, 1)
+            # Only chunked runs skip the re-evaluation: without checkpoints step() returns early
+            # only on an exactly zero gradient, and then every evaluation counts, as it always has.
+            # After a step that evaluated nothing new the next evaluation counts too, so the budget
+            # still ends the loop.
+            self.revisit = (self.name == "lbfgs" and self.line_search and every is not None
+                            and len(self.history) > before)
+            if every and len(self.history) - last_saved >= every and len(self.history) < self.iters:
+                checkpoint(self.snapshot())
+                last_saved = len(self.history)
+
+    def _closure(self) -> torch.Tensor:
+        x, opt = self.x, self.opt
+        if self.revisit:
+            # L-BFGS starts every step() by evaluating the current point, which its previous
+            # line search already evaluated (and we recorded): same value, not a new iteration.
+            self.revisit = False
+            opt.zero_grad(set_to_none=True)
+            total, _ = self.objective(x)
+            total.backward()
+            return total.detach()
+        if len(self.history) >= self.iters:
+            raise _BudgetSpent  # the line search wants more evaluations than we have left
+        opt.zero_grad(set_to_none=True)
+        total, terms = self.objective(x)
+        value = float(total.detach())
+        iteration = len(self.history) + 1
+        if not math.isfinite(value):
+            raise _Failure(iteration, f"the loss is {value}")
+        if (not (self.name == "lbfgs" and self.line_search) and self.history
+                and value > DIVERGENCE_FACTOR * self.best[0]):
+            raise _Failure(iteration, f"the loss jumped to {value:.3g} (best {self.best[0]:.3g})")
+        total.backward()
+        if x.grad is not None and not torch.isfinite(x.grad).all():
+            raise _Failure(iteration, "the gradient is not finite")
+        record = {k: float(v.detach()) for k, v in terms.items()}
+        record["total"] = value
+        self.history.append(record)
+        if value < self.best[0]:
+            self.best = (value, x.detach().clamp(0, 1).clone())  # one assignment: Ctrl-C safe
+        if self.callback is not None:
+            self.callback(Progress(len(self.history), self.iters, record, self.elapsed(),
+                                   lambda: x.detach().clamp(0, 1)))
+        if self._converged():
+            raise _Converged
+        return total.detach()  # L-BFGS only reads the value; the gradient is in x.grad
+
+    def _converged(self) -> bool:
+        """The best loss improved by less than ``tolerance`` (relative) over ``patience`` evaluations."""
+        if self.tolerance <= 0 or len(self.history) <= self.patience:
+            return False
+        totals = [h["total"] for h in self.history]
+        before = min(totals[: -self.patience])
+        return before - self.best[0] < self.tolerance * abs(before)
+
+    def _restart(self, failure: _Failure) -> bool:
+        """Go back to the best iterate with a gentler optimiser; False when it is time to stop."""
+        if not self.history:
+            raise TexstyleError(f"{failure.reason} at the first iteration; check the inputs") from None
+        if self.restarts >= MAX_RESTARTS:
+            log.warning("%s at iteration %d again; stopping after %d restarts and keeping the "
+                        "best image so far (loss %.4g)", failure.reason, failure.iteration,
+                        self.restarts, self.best[0])
+            return False
+        self.restarts += 1
+        name, lr = _fallback(*self.origin, self.restarts)
+        log.warning("%s at iteration %d; restarting from the best image so far with %s, "
+                    "step %g (restart %d of at most %d)", failure.reason, failure.iteration,
+                    name, lr, self.restarts, MAX_RESTARTS)
+        with torch.no_grad():
+            self.x.copy_(self.best[1])
+        self._make_optimizer(name, lr)
+        self.revisit = False
+        return True
+
+    # --- reporting ----------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def snapshot(self) -> LoopState:
+        """The loop's state now.  The optimiser state is not copied (L-BFGS's can be 100 image-
+        sized vectors), so it is valid only until the next step: write it out at once."""
+        return LoopState(self.x.detach().clone(), self.name, self.lr, self.opt.state_dict(),
+                         [dict(h) for h in self.history], self.best[0], self.best[1].clone(),
+                         self.restarts, self.elapsed())
+
+    def result(self) -> OptimResult:
+        return OptimResult(self.best[1], self.history, self.best[0], self.elapsed(), self.restarts)
 
 
 class _BudgetSpent(Exception):
@@ -147,7 +329,9 @@ class _Converged(Exception):
     pass
 
 
-class _NonFinite(Exception):
-    def __init__(self, iteration: int) -> None:
-        super().__init__(iteration)
-        self.iteration = iteration
+class _Failure(Exception):
+    """A numerical failure at ``iteration``: non-finite loss or gradient, or divergence."""
+
+    def __init__(self, iteration: int, reason: str) -> None:
+        super().__init__(iteration, reason)
+        self.iteration, self.reason = iteration, reason
