@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .colour import prepare as prepare_colour
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .features import VGGFeatures
@@ -23,6 +24,7 @@ from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
 from .pyramid import level_shapes
 from .samples import is_sample, load_sample
+from .seamless import periodic_resize
 from .stats import STATISTICS
 from .optimize import OptimResult, Progress, optimize
 from .weights import VGGWeights, load_weights
@@ -157,6 +159,10 @@ def _run(
     out_hw = output_shape(settings, tuple(reference.shape[-2:]))
 
     is_stylize = isinstance(settings, StylizeSettings)
+    recolour = None
+    if is_stylize and content_full is not None:
+        style_images, content_full, recolour = prepare_colour(settings.preserve_color,
+                                                             style_images, content_full)
     layers = list(settings.style_layers)
     if is_stylize:
         layers.append(settings.content_layer)
@@ -168,6 +174,10 @@ def _run(
 
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
+    # Seamless output: the iterate is optimised as a periodic image, but the exemplar is not
+    # periodic, so its targets come from the ordinary (non-wrapping) network.
+    iterate_extractor = (VGGFeatures(weights, layers, pooling=settings.pooling, circular=True)
+                         .to(device) if settings.tile else extractor)
     layer_weights = settings.normalized_layer_weights()
     shapes = level_shapes(out_hw, min_input_size(layers))
     grand_total = settings.iters * len(shapes)
@@ -178,12 +188,13 @@ def _run(
     for level, hw in enumerate(shapes, start=1):
         objective = _level_objective(extractor, settings, style_images, content_full, hw,
                                      layer_weights, device, generator)
+        objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile)
         if image is None:
             content_img = resize(content_full, *hw) if content_full is not None else None
             image = _initial_image(settings.init, hw, colour=_blended_colour(style_images, settings),
                                    content=content_img, generator=generator)
         else:
-            image = resize(image, *hw)
+            image = (periodic_resize if settings.tile else resize)(image, *hw)
         log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
                  device, settings.iters)
         report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
@@ -195,6 +206,8 @@ def _run(
         history += [record | {"level": float(level)} for record in result.history]
         elapsed += result.elapsed
 
+    if recolour is not None:
+        image = recolour(image)
     resolved = settings.to_dict() | {
         "mode": "stylize" if is_stylize else "texture",
         "output_size": [out_hw[1], out_hw[0]],

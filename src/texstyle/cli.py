@@ -19,6 +19,7 @@ from PIL import Image
 
 from . import __version__
 from .api import RunResult, run_stylize, run_texture
+from .colour import PRESERVE_COLOR
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       parse_pair, run_compare)
 from .config import StylizeSettings, TextureSettings
@@ -112,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     tex.add_argument("--style", dest="extra_styles", action="append", default=[],
                      help="another exemplar to mix in (repeatable)")
     _add_run_options(tex, TextureSettings)
+    tex.add_argument("--tile", action="store_true",
+                     help="seamless: the texture wraps around, so copies laid side by side show no "
+                          "seam (preview with `texstyle tile`)")
 
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
@@ -124,6 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"weight of the content term (default {d.content_weight:g})")
     sty.add_argument("--content-layer", default=d.content_layer,
                      help=f"layer whose activations are kept (default {d.content_layer})")
+    sty.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d.preserve_color,
+                     help="keep the content's colours: luminance (stylise brightness only) or "
+                          "histogram (match the style's colours to the content's first) "
+                          f"(default {d.preserve_color})")
+
+    til = sub.add_parser("tile", help="lay an image out in a grid, to check a texture for seams",
+                         description="Write IMAGE repeated COLS across and ROWS down, and print "
+                                     "how much its wrap-around edges stand out.")
+    til.add_argument("image", help=f"image to repeat {samples}")
+    til.add_argument("--repeat", default="2x2", metavar="COLSxROWS",
+                     help="copies across and down (default 2x2)")
+    til.add_argument("-o", "--output", required=True, type=Path, help="preview image (.png, …)")
+    til.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
     demo = sub.add_parser("demo", help="make a texture and a stylised photo from built-in samples",
                           description="Make a texture and a stylised photo from built-in samples, "
@@ -173,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "tile":
+            return _tile(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -291,6 +310,21 @@ class _Renderer:
 def _postfix(p: Progress) -> str:
     terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total")
     return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
+
+
+def _tile(args: argparse.Namespace) -> int:
+    """A tiled preview: the quickest way to see whether a texture is seamless."""
+    from .api import read_input
+    from .seamless import parse_repeat, seam_ratio, tile_image
+
+    cols, rows = parse_repeat(args.repeat)
+    check_outputs([args.output], [args.image], overwrite=args.overwrite)
+    image = read_input(args.image, "image")
+    save_image(tile_image(image, cols, rows), args.output, overwrite=args.overwrite)
+    h, w = image.shape[-2:]
+    print(f"texstyle: wrote {args.output} ({cols * w}x{rows * h}); wrap-around edge vs interior "
+          f"neighbours: columns {seam_ratio(image, -1):.2f}x, rows {seam_ratio(image, -2):.2f}x")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

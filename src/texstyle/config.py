@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from .colour import PRESERVE_COLOR
 from .errors import TexstyleError
 from .features import POOLINGS, check_layers
 from .optimize import OPTIMIZERS
@@ -43,8 +44,11 @@ class TextureSettings:
     style_scale: float | None = None
     loss: str = "gram"  # the style statistic, a name in stats.STATISTICS
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
+    tile: bool = False  # seamless: the output wraps around (circular padding, wrap-around TV)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.tile, bool):
+            raise TexstyleError(f"tile must be True or False, got {self.tile!r}")
         for name in ("size", "width", "height"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value <= 0):
@@ -103,9 +107,13 @@ class StylizeSettings(TextureSettings):
     content_weight: float = 1.0
     style_weight: float = 3.0
     tv_weight: float = 1.0
+    # Keep the content's colours: "luminance" (stylise luma only) or "histogram" (recolour the
+    # style to the content's colour mean and covariance first); see colour.py.
+    preserve_color: str = "none"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
         check_layers([self.content_layer])
         _non_negative("content_weight", self.content_weight)
 
