@@ -27,6 +27,7 @@ from .samples import is_sample, load_sample
 from .seamless import periodic_resize
 from .stats import STATISTICS
 from .optimize import OptimResult, Progress, optimize
+from .tiled import TiledProblem, plan_tiles, refine_tiled
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
@@ -180,14 +181,23 @@ def _run(
                          .to(device) if settings.tile else extractor)
     layer_weights = settings.normalized_layer_weights()
     shapes = level_shapes(out_hw, min_input_size(layers))
-    grand_total = settings.iters * len(shapes)
+    if settings.tile and max(out_hw) > settings.refine_tile:
+        raise TexstyleError(f"--tile works up to --refine-tile ({settings.refine_tile} px); "
+                            f"the output is {out_hw[1]}x{out_hw[0]} px")
+    tiles = [len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
+             if max(hw) > settings.refine_tile else 0 for hw in shapes]
+    evaluations = [settings.iters * max(1, n) for n in tiles]
+    grand_total = sum(evaluations)
 
     image: torch.Tensor | None = None
     history: list[dict[str, float]] = []
     elapsed = 0.0
     for level, hw in enumerate(shapes, start=1):
-        objective = _level_objective(extractor, settings, style_images, content_full, hw,
-                                     layer_weights, device, generator)
+        tiled = tiles[level - 1] > 0
+        # A tiled level takes its content features tile by tile: never the whole image at once.
+        objective = _level_objective(extractor, settings, style_images,
+                                     None if tiled else content_full, hw, layer_weights, device,
+                                     generator)
         objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile)
         if image is None:
             content_img = resize(content_full, *hw) if content_full is not None else None
@@ -197,11 +207,21 @@ def _run(
             image = (periodic_resize if settings.tile else resize)(image, *hw)
         log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1], hw[0],
                  device, settings.iters)
-        report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
-                                 total=grand_total, elapsed_before=elapsed)
-        result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
-                                       optimizer=settings.optimizer, lr=settings.lr, callback=report,
-                                       line_search=not objective.statistic.stochastic)
+        report = _level_reporter(callback, level, len(shapes), hw,
+                                 offset=sum(evaluations[:level - 1]), total=grand_total,
+                                 elapsed_before=elapsed)
+        if tiled:
+            log.info("level %d: %d tiles of up to %d px", level, tiles[level - 1],
+                     settings.refine_tile)
+            problem = _tiled_problem(objective, settings, content_full, hw, device)
+            result: OptimResult = refine_tiled(
+                image.to(device), problem, tile=settings.refine_tile,
+                overlap=settings.refine_overlap, iters=settings.iters,
+                optimizer=settings.optimizer, lr=settings.lr, callback=report)
+        else:
+            result = optimize(image.to(device), objective, iters=settings.iters,
+                              optimizer=settings.optimizer, lr=settings.lr, callback=report,
+                              line_search=not objective.statistic.stochastic)
         image = result.image
         history += [record | {"level": float(level)} for record in result.history]
         elapsed += result.elapsed
@@ -213,6 +233,7 @@ def _run(
         "output_size": [out_hw[1], out_hw[0]],
         "style_sizes": [[w, h] for h, w in style_sizes],
         "levels": [[w, h] for h, w in shapes],
+        "tiles_per_level": tiles,
         "device": str(device),
         "layer_weights": list(layer_weights.values()),
         "style_layers": list(settings.style_layers),
@@ -241,6 +262,20 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
         objective = replace(objective, content_target=target, content_layer=settings.content_layer,
                             content_weight=settings.content_weight)
     return objective
+
+
+def _tiled_problem(objective: Objective, settings: TextureSettings,
+                   content_full: torch.Tensor | None, hw: tuple[int, int],
+                   device: torch.device) -> TiledProblem:
+    """The level's objective in the pieces tiled refinement needs (targets stay global)."""
+    is_stylize = isinstance(settings, StylizeSettings) and content_full is not None
+    return TiledProblem(
+        objective.extractor, objective.style_targets, objective.layer_weights,
+        objective.statistic, style_weight=objective.style_weight,
+        content=resize(content_full, *hw).to(device) if is_stylize else None,
+        content_layer=settings.content_layer if is_stylize else None,
+        content_weight=settings.content_weight if is_stylize else 0.0,
+        tv_weight=objective.tv_weight)
 
 
 def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,

@@ -95,6 +95,11 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--style-scale", type=float, default=d.style_scale,
                    help="style image long side relative to the output's (default: the output's, "
                         "never upscaled)")
+    p.add_argument("--refine-tile", type=int, default=d.refine_tile, metavar="PX",
+                   help="print size: pyramid levels larger than this are refined in overlapping "
+                        f"tiles of this size, bounding memory (default {d.refine_tile})")
+    p.add_argument("--refine-overlap", type=int, default=d.refine_overlap, metavar="PX",
+                   help=f"overlap between refine tiles (default {d.refine_overlap})")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")

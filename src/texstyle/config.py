@@ -45,6 +45,10 @@ class TextureSettings:
     loss: str = "gram"  # the style statistic, a name in stats.STATISTICS
     style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
     tile: bool = False  # seamless: the output wraps around (circular padding, wrap-around TV)
+    # Print size: pyramid levels whose long side exceeds refine_tile px are refined in
+    # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
+    refine_tile: int = 1024
+    refine_overlap: int = 128
 
     def __post_init__(self) -> None:
         if not isinstance(self.tile, bool):
@@ -54,6 +58,11 @@ class TextureSettings:
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise TexstyleError(f"{name} must be a positive integer, got {value!r}")
         _positive_int("iters", self.iters)
+        _positive_int("refine_tile", self.refine_tile)
+        _positive_int("refine_overlap", self.refine_overlap)
+        if self.refine_tile <= 2 * self.refine_overlap:
+            raise TexstyleError(f"refine_tile ({self.refine_tile}) must be more than twice "
+                                f"refine_overlap ({self.refine_overlap})")
         if not self.style_layers:
             raise TexstyleError("style_layers must name at least one layer")
         check_layers(self.style_layers)
