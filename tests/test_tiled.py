@@ -119,8 +119,11 @@ def test_tiled_refinement_lowers_the_whole_images_loss(random_weights, one_threa
     objective = Objective(p.extractor, p.style_targets, dict(p.layer_weights), tv_weight=0.1,
                           statistic=p.statistic)
     before = objective(image)[0].item()
-    result = refine_tiled(image, p, tile=40, overlap=12, iters=6)
+    seen = []
+    result = refine_tiled(image, p, tile=40, overlap=12, iters=6, callback=seen.append)
     assert {r["tile"] for r in result.history} == {1.0, 2.0, 3.0, 4.0}
+    assert [s.iteration for s in seen] == list(range(1, 25)) and seen[-1].total == 24
+    assert seen[-1].image().size == (64, 64)  # progress shows the whole image, not one tile
     assert objective(result.image)[0].item() < 0.8 * before
 
 

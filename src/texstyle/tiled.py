@@ -201,9 +201,15 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
         objective = _tile_objective(problem, t, areas[i], total, owns[i], content_target)
         report = None
         if callback is not None:
-            def report(p: Progress, offset: int = i * iters) -> None:
+            def report(p: Progress, offset: int = i * iters, box: Box = t.box) -> None:
+                def whole() -> torch.Tensor:  # the image with this tile's current pixels in it
+                    y0, y1, x0, x1 = box
+                    out = image.clone()
+                    out[..., y0:y1, x0:x1] = p._current()
+                    return out
+
                 callback(Progress(p.iteration + offset, iters * len(tiles), p.losses,
-                                  time.perf_counter() - start, p._current))
+                                  time.perf_counter() - start, whole))
         result = optimize(_cut(image, t.box), objective, iters=iters, optimizer=optimizer, lr=lr,
                           callback=report, line_search=True)
         weight = feather(t, height, width, overlap).to(image)
