@@ -132,6 +132,10 @@ class TiledProblem:
         return {n: self.statistic.compute(_crop(features[n], tile, n)) for n in self.style_targets}
 
 
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
 def _area(tile: Tile, height: int, width: int) -> float:
     cy0, cy1, cx0, cx1 = tile.core
     return (cy1 - cy0) * (cx1 - cx0) / (height * width)
@@ -174,7 +178,8 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
     """One sweep over the tiles of ``image`` (1, 3, H, W), ``iters`` evaluations per tile.
 
     Progress iterations count across tiles (total ``iters × len(tiles)``).  Peak memory is one
-    tile's forward and backward pass plus a few copies of the image.
+    tile's forward and backward pass, a few copies of the image, and each tile's statistics
+    (for Gram matrices of the five default layers, 2.4 MB per tile: 60 MB for 25 tiles).
     """
     problem.check()
     height, width = image.shape[-2:]
@@ -187,8 +192,8 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
             reps = problem.core_reps(problem.extractor(_cut(image, t.box)), t)
         return {n: tuple(v.detach() for v in r) for n, r in reps.items()}
 
-    owns = [measure(t) for t in tiles]
-    total = {n: tuple(sum(a * o[n][k] for a, o in zip(areas, owns))
+    owns = [measure(t) for t in tiles]  # each core's statistics: C² numbers per layer and tile
+    total = {n: tuple(sum(a * own[n][k] for a, own in zip(areas, owns))
                       for k in range(len(owns[0][n]))) for n in problem.style_targets}
     history: list[dict[str, float]] = []
     start = time.perf_counter()
@@ -216,9 +221,14 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
         y0, y1, x0, x1 = t.box
         image[..., y0:y1, x0:x1] = weight * result.image + (1 - weight) * image[..., y0:y1, x0:x1]
         history += [r | {"tile": float(i + 1)} for r in result.history]
-        new = measure(t)
-        total = {n: tuple(g + areas[i] * (a - b) for g, a, b in zip(total[n], new[n], owns[i][n]))
-                 for n in total}
-        owns[i] = new
+        # The write-back reached into the neighbours' cores too: refresh every core it touched,
+        # so the running total stays the sum of the cores as they are now.
+        for j, other in enumerate(tiles):
+            if _overlaps(other.core, t.box):
+                new = measure(other)
+                total = {n: tuple(g + areas[j] * (a - b)
+                                  for g, a, b in zip(total[n], new[n], owns[j][n]))
+                         for n in total}
+                owns[j] = new
     best = history[-1]["total"] if history else math.inf
     return OptimResult(image, history, best, time.perf_counter() - start)
