@@ -23,11 +23,11 @@ import torch
 
 
 def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
+    from texstyle.api import read_input
     from texstyle.config import TextureSettings
     from texstyle.features import VGGFeatures
     from texstyle.losses import Objective, style_targets
     from texstyle.optimize import optimize
-    from texstyle.api import read_input
     from texstyle.stats import STATISTICS
     from texstyle.tiled import TiledProblem, plan_tiles, refine_tiled
     from texstyle.weights import load_weights

@@ -9,15 +9,21 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from cli_helpers import assert_usage_error, run_cli
 from PIL import Image
 
-from cli_helpers import assert_usage_error, run_cli
 from texstyle import run_texture
 from texstyle.errors import TexstyleError
 from texstyle.features import VGGFeatures
 from texstyle.losses import total_variation
-from texstyle.seamless import (parse_repeat, periodic_resize, raw_seam_ratio, seam_ratio,
-                               tile_image, wrap_pad)
+from texstyle.seamless import (
+    parse_repeat,
+    periodic_resize,
+    raw_seam_ratio,
+    seam_ratio,
+    tile_image,
+    wrap_pad,
+)
 
 
 def smooth_periodic(h: int, w: int) -> torch.Tensor:
