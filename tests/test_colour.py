@@ -151,3 +151,15 @@ def test_luminance_mode_keeps_the_contents_chroma(colour_runs):
 def test_bad_preserve_color_is_refused():
     with pytest.raises(TexstyleError, match="preserve_color.*'sepia'"):
         texstyle.StylizeSettings(preserve_color="sepia")
+
+
+def test_cli_flag_reaches_the_settings():
+    from texstyle.cli import _settings_from_args, build_parser
+
+    args = build_parser().parse_args(["stylize", "c.png", "--style", "s.png", "-o", "o.png",
+                                      "--preserve-color", "histogram"])
+    assert _settings_from_args(args, texstyle.StylizeSettings).preserve_color == "histogram"
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["stylize", "c.png", "--style", "s.png", "-o", "o.png",
+                                   "--preserve-color", "sepia"])
+    assert exit_info.value.code == 2

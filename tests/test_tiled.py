@@ -153,3 +153,12 @@ def test_api_refines_large_levels_in_tiles(one_thread):
                              tile=True)
     with pytest.raises(TexstyleError, match="refine_tile"):
         texstyle.TextureSettings(refine_tile=64, refine_overlap=32)
+
+
+def test_cli_flags_reach_the_settings():
+    from texstyle.cli import _settings_from_args, build_parser
+
+    args = build_parser().parse_args(["texture", "sample:brick", "-o", "o.png", "--tile",
+                                      "--refine-tile", "512", "--refine-overlap", "64"])
+    s = _settings_from_args(args, texstyle.TextureSettings)
+    assert (s.tile, s.refine_tile, s.refine_overlap) == (True, 512, 64)
