@@ -162,3 +162,46 @@ def test_cli_flags_reach_the_settings():
                                       "--refine-tile", "512", "--refine-overlap", "64"])
     s = _settings_from_args(args, texstyle.TextureSettings)
     assert (s.tile, s.refine_tile, s.refine_overlap) == (True, 512, 64)
+
+
+def test_running_statistics_follow_every_write_back(random_weights, monkeypatch):
+    """The whole-image total that a tile is optimised against must be the sum over the cores as
+    they are *now*: a neighbour's feathered write-back reaches into this tile's core.  With a
+    stand-in optimiser (x ↦ 0.8x + 0.1) the image before the last tile can be recovered from the
+    final one, and the total handed to the last tile compared with a fresh sum."""
+    import texstyle.tiled as tiled
+
+    p = problem(random_weights, (64, 64))
+    seen = []
+    real_objective = tiled._tile_objective
+
+    def spy(problem_, tile, area, total, own, content_target):
+        seen.append({n: tuple(v.clone() for v in r) for n, r in total.items()})
+        return real_objective(problem_, tile, area, total, own, content_target)
+
+    def fake_optimize(init, objective, **_):
+        return tiled.OptimResult(0.8 * init + 0.1, [{"total": 0.0}], 0.0, 0.0)
+
+    monkeypatch.setattr(tiled, "_tile_objective", spy)
+    monkeypatch.setattr(tiled, "optimize", fake_optimize)
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(7))
+    final = refine_tiled(image, p, tile=40, overlap=12, iters=1).image
+    tiles = plan_tiles(64, 64, 40, 12)
+    last = tiles[-1]
+    w = feather(last, 64, 64, 12)
+    y0, y1, x0, x1 = last.box
+    before = final.clone()
+    before[..., y0:y1, x0:x1] = (final[..., y0:y1, x0:x1] - 0.1 * w) / (1 - 0.2 * w)
+    with torch.no_grad():
+        fresh = None
+        for t in tiles:
+            cy0, cy1, cx0, cx1 = t.core
+            a = (cy1 - cy0) * (cx1 - cx0) / (64 * 64)
+            by0, by1, bx0, bx1 = t.box
+            reps = p.core_reps(p.extractor(before[..., by0:by1, bx0:bx1]), t)
+            part = {n: tuple(a * v for v in r) for n, r in reps.items()}
+            fresh = part if fresh is None else {
+                n: tuple(u + v for u, v in zip(fresh[n], part[n])) for n in part}
+    for n in LAYERS:
+        for got, want in zip(seen[-1][n], fresh[n]):
+            assert torch.allclose(got, want, rtol=1e-4, atol=1e-6), n
