@@ -169,7 +169,7 @@ def test_running_statistics_follow_every_write_back(random_weights, monkeypatch)
     they are *now*: a neighbour's feathered write-back reaches into this tile's core.  With a
     stand-in optimiser (x ↦ 0.8x + 0.1) the image before the last tile can be recovered from the
     final one, and the total handed to the last tile compared with a fresh sum."""
-    import texstyle.tiled as tiled
+    from texstyle import tiled
 
     p = problem(random_weights, (64, 64))
     seen = []
