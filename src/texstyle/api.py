@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from .checkpoint import Checkpoint, check_compatible, settings_hash
+from .colour import prepare as prepare_colour
 from .config import StylizeSettings, TextureSettings
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
@@ -26,8 +27,10 @@ from .losses import Objective, style_targets
 from .memory import GB, available_bytes, check_fits, estimate_peak, with_oom_fallback
 from .pyramid import level_iterations, level_shapes
 from .samples import is_sample, load_sample
+from .seamless import periodic_resize
 from .stats import STATISTICS
 from .optimize import LoopState, OptimResult, Progress, optimize
+from .tiled import TiledProblem, plan_tiles, refine_tiled
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
@@ -170,6 +173,10 @@ def _run(
     out_hw = output_shape(settings, tuple(reference.shape[-2:]))
 
     is_stylize = isinstance(settings, StylizeSettings)
+    recolour = None
+    if is_stylize and content_full is not None:
+        style_images, content_full, recolour = prepare_colour(settings.preserve_color,
+                                                             style_images, content_full)
     layers = list(settings.style_layers)
     if is_stylize:
         layers.append(settings.content_layer)
@@ -186,13 +193,24 @@ def _run(
         check_compatible(resume, digest, settings.to_dict())
 
     if is_stylize and settings.method != "gatys":
-        return _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
+        quick = _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
+        return replace(quick, image=recolour(quick.image)) if recolour is not None else quick
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
+    # Seamless output: the iterate is optimised as a periodic image, but the exemplar is not
+    # periodic, so its targets come from the ordinary (non-wrapping) network.
+    iterate_extractor = (VGGFeatures(weights, layers, pooling=settings.pooling, circular=True)
+                         .to(device) if settings.tile else extractor)
     layer_weights = settings.normalized_layer_weights()
     shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
     budgets = level_iterations(len(shapes), settings.iters, settings.fine_iters)
-    grand_total = sum(budgets)
+    if settings.tile and max(out_hw) > settings.refine_tile:
+        raise TexstyleError(f"--tile works up to --refine-tile ({settings.refine_tile} px); "
+                            f"the output is {out_hw[1]}x{out_hw[0]} px")
+    tiles = [len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
+             if max(hw) > settings.refine_tile else 0 for hw in shapes]
+    evaluations = [n * max(1, t) for n, t in zip(budgets, tiles)]
+    grand_total = sum(evaluations)
 
     def resolved() -> dict[str, Any]:
         return settings.to_dict() | {
@@ -201,6 +219,7 @@ def _run(
             "style_sizes": [[w, h] for h, w in style_sizes],
             "levels": [[w, h] for h, w in shapes],
             "level_iters": budgets,
+            "tiles_per_level": tiles,
             "device": str(device),
             "layer_weights": list(layer_weights.values()),
             "style_layers": list(settings.style_layers),
@@ -214,8 +233,12 @@ def _run(
         for level, (hw, iters) in enumerate(zip(shapes, budgets), start=1):
             if resume is not None and level < resume.level:
                 continue  # done before the checkpoint; its result is in the checkpoint's iterate
-            objective = _level_objective(extractor, settings, style_images, content_full, hw,
-                                         layer_weights, device, generator)
+            tiled = tiles[level - 1] > 0
+            # A tiled level takes its content features tile by tile: never the whole image at once.
+            objective = _level_objective(extractor, settings, style_images,
+                                         None if tiled else content_full, hw, layer_weights,
+                                         device, generator)
+            objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile)
             state: LoopState | None = None
             if resume is not None and level == resume.level:
                 state = resume.loop
@@ -232,21 +255,30 @@ def _run(
                                                                           device, "adain"),
                                        max_pixels=settings.max_pixels)
             else:
-                image = resize(image, *hw)
+                image = (periodic_resize if settings.tile else resize)(image, *hw)
             log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1],
                      hw[0], device, iters)
             report = _level_reporter(callback, level, len(shapes), hw,
-                                     offset=sum(budgets[:level - 1]), total=grand_total,
+                                     offset=sum(evaluations[:level - 1]), total=grand_total,
                                      elapsed_before=elapsed)
             save = _level_checkpointer(checkpoint, digest, settings.to_dict(), level,
                                        list(history), elapsed, generator)
-            result: OptimResult = optimize(image.to(device), objective, iters=iters,
-                                           optimizer=settings.optimizer, lr=settings.lr,
-                                           callback=report,
-                                           line_search=not objective.statistic.stochastic,
-                                           state=state, checkpoint=save,
-                                           checkpoint_every=checkpoint_every,
-                                           tolerance=settings.tolerance)
+            if tiled:
+                # No mid-level checkpoints here: a resumed run restarts this level from the
+                # checkpoint written at the end of the level below.
+                log.info("level %d: %d tiles of up to %d px", level, tiles[level - 1],
+                         settings.refine_tile)
+                problem = _tiled_problem(objective, settings, content_full, hw, device)
+                result: OptimResult = refine_tiled(
+                    image.to(device), problem, tile=settings.refine_tile,
+                    overlap=settings.refine_overlap, iters=iters, optimizer=settings.optimizer,
+                    lr=settings.lr, callback=report)
+            else:
+                result = optimize(image.to(device), objective, iters=iters,
+                                  optimizer=settings.optimizer, lr=settings.lr, callback=report,
+                                  line_search=not objective.statistic.stochastic, state=state,
+                                  checkpoint=save, checkpoint_every=checkpoint_every,
+                                  tolerance=settings.tolerance)
             image = finished = result.image
             history += [record | {"level": float(level)} for record in result.history]
             elapsed += result.elapsed
@@ -258,9 +290,13 @@ def _run(
             finished, elapsed = partial.image, elapsed + partial.elapsed
         if finished is None:
             raise
+        if recolour is not None:
+            finished = recolour(finished)
         record = resolved() | {"interrupted_at": {"level": level, "iteration": len(history)}}
         raise Interrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
 
+    if recolour is not None:
+        image = recolour(image)
     return RunResult(image.cpu(), history, resolved(), elapsed)
 
 
@@ -355,6 +391,20 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
         objective = replace(objective, content_target=target, content_layer=settings.content_layer,
                             content_weight=settings.content_weight)
     return objective
+
+
+def _tiled_problem(objective: Objective, settings: TextureSettings,
+                   content_full: torch.Tensor | None, hw: tuple[int, int],
+                   device: torch.device) -> TiledProblem:
+    """The level's objective in the pieces tiled refinement needs (targets stay global)."""
+    is_stylize = isinstance(settings, StylizeSettings) and content_full is not None
+    return TiledProblem(
+        objective.extractor, objective.style_targets, objective.layer_weights,
+        objective.statistic, style_weight=objective.style_weight,
+        content=resize(content_full, *hw).to(device) if is_stylize else None,
+        content_layer=settings.content_layer if is_stylize else None,
+        content_weight=settings.content_weight if is_stylize else 0.0,
+        tv_weight=objective.tv_weight)
 
 
 def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,

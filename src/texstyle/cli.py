@@ -22,6 +22,7 @@ from PIL import Image
 from . import __version__
 from .api import RunResult, run_stylize, run_texture
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from .colour import PRESERVE_COLOR
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       level_starts, parse_pair, run_compare)
 from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
@@ -114,6 +115,11 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--max-memory", type=float, metavar="GB",
                    help="refuse to start a run estimated to need more memory than this "
                         "(default: what is free on the device)")
+    p.add_argument("--refine-tile", type=int, default=d.refine_tile, metavar="PX",
+                   help="print size: pyramid levels larger than this are refined in overlapping "
+                        f"tiles of this size, bounding memory (default {d.refine_tile})")
+    p.add_argument("--refine-overlap", type=int, default=d.refine_overlap, metavar="PX",
+                   help=f"overlap between refine tiles (default {d.refine_overlap})")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     f = FileOptions()
@@ -142,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     tex.add_argument("--style", dest="extra_styles", action="append", default=[],
                      help="another exemplar to mix in (repeatable)")
     _add_run_options(tex, TextureSettings)
+    tex.add_argument("--tile", action="store_true",
+                     help="seamless: the texture wraps around, so copies laid side by side show no "
+                          "seam (preview with `texstyle tile`)")
 
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
@@ -159,6 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
                           f"with the AdaIN decoder, about a second (default {d.method})")
     sty.add_argument("--alpha", type=float, default=d.alpha,
                      help="adain / wct: style strength from 0 (content) to 1 (default 1)")
+    sty.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d.preserve_color,
+                     help="keep the content's colours: luminance (stylise brightness only) or "
+                          "histogram (match the style's colours to the content's first) "
+                          f"(default {d.preserve_color})")
+
+    til = sub.add_parser("tile", help="lay an image out in a grid, to check a texture for seams",
+                         description="Write IMAGE repeated COLS across and ROWS down, and print "
+                                     "how much its wrap-around edges stand out.")
+    til.add_argument("image", help=f"image to repeat {samples}")
+    til.add_argument("--repeat", default="2x2", metavar="COLSxROWS",
+                     help="copies across and down (default 2x2)")
+    til.add_argument("-o", "--output", required=True, type=Path, help="preview image (.png, …)")
+    til.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
     demo = sub.add_parser("demo", help="make a texture and a stylised photo from built-in samples",
                           description="Make a texture and a stylised photo from built-in samples, "
@@ -229,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "tile":
+            return _tile(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -398,6 +422,21 @@ class _Renderer:
 def _postfix(p: Progress) -> str:
     terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total")
     return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
+
+
+def _tile(args: argparse.Namespace) -> int:
+    """A tiled preview: the quickest way to see whether a texture is seamless."""
+    from .api import read_input
+    from .seamless import parse_repeat, seam_ratio, tile_image
+
+    cols, rows = parse_repeat(args.repeat)
+    check_outputs([args.output], [args.image], overwrite=args.overwrite)
+    image = read_input(args.image, "image")
+    save_image(tile_image(image, cols, rows), args.output, overwrite=args.overwrite)
+    h, w = image.shape[-2:]
+    print(f"texstyle: wrote {args.output} ({cols * w}x{rows * h}); wrap-around edge vs interior "
+          f"neighbours: columns {seam_ratio(image, -1):.2f}x, rows {seam_ratio(image, -2):.2f}x")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from .colour import PRESERVE_COLOR
 from .errors import TexstyleError
 from .features import POOLINGS, check_layers
 from .optimize import OPTIMIZERS
@@ -58,8 +59,15 @@ class TextureSettings:
     # left out of a checkpoint's settings hash (checkpoint.py).
     max_pixels: int | None = None  # largest input accepted; None: Pillow's bomb limit (~89 MP)
     max_memory: float | None = None  # GB a run may use (memory.py); None: what is free
+    tile: bool = False  # seamless: the output wraps around (circular padding, wrap-around TV)
+    # Print size: pyramid levels whose long side exceeds refine_tile px are refined in
+    # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
+    refine_tile: int = 1024
+    refine_overlap: int = 128
 
     def __post_init__(self) -> None:
+        if not isinstance(self.tile, bool):
+            raise TexstyleError(f"tile must be True or False, got {self.tile!r}")
         for name in ("size", "width", "height"):
             value = getattr(self, name)
             if value is not None:
@@ -74,6 +82,11 @@ class TextureSettings:
             _positive_int("max_pixels", self.max_pixels)
         if self.max_memory is not None:
             _positive("max_memory", self.max_memory)
+        _positive_int("refine_tile", self.refine_tile)
+        _positive_int("refine_overlap", self.refine_overlap)
+        if self.refine_tile <= 2 * self.refine_overlap:
+            raise TexstyleError(f"refine_tile ({self.refine_tile}) must be more than twice "
+                                f"refine_overlap ({self.refine_overlap})")
         if not self.style_layers:
             raise TexstyleError("style_layers must name at least one layer")
         check_layers(self.style_layers)
@@ -135,9 +148,13 @@ class StylizeSettings(TextureSettings):
     content_weight: float = 1.0
     style_weight: float = 3.0
     tv_weight: float = 1.0
+    # Keep the content's colours: "luminance" (stylise luma only) or "histogram" (recolour the
+    # style to the content's colour mean and covariance first); see colour.py.
+    preserve_color: str = "none"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _choice("preserve_color", self.preserve_color, PRESERVE_COLOR)
         check_layers([self.content_layer])
         _non_negative("content_weight", self.content_weight)
         _choice("method", self.method, STYLIZE_METHODS)

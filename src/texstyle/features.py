@@ -31,11 +31,13 @@ class VGGFeatures(nn.Module):
     """VGG-19 truncated after the deepest requested layer; frozen and in eval mode.
 
     ``forward(image)`` takes (B, 3, H, W) sRGB in [0, 1] and returns ``{name: (B, C, h, w)}`` for
-    the requested layers only.
+    the requested layers only.  ``circular=True`` pads every convolution by wrapping around
+    (instead of the weights' own padding), so the image is treated as periodic: what seamless,
+    tileable textures are optimised through (see ``seamless``).
     """
 
     def __init__(self, weights: VGGWeights, layers: Sequence[str], pooling: str = "avg",
-                 channels_last: bool = True) -> None:
+                 channels_last: bool = True, circular: bool = False) -> None:
         super().__init__()
         check_layers(layers)
         if pooling not in POOLINGS:
@@ -43,13 +45,15 @@ class VGGFeatures(nn.Module):
         self.layers = tuple(dict.fromkeys(layers))
         self.weights = weights
         self.pooling = pooling
+        self.circular = circular
+        padding = "circular" if circular else weights.padding
         last = max(layer_index(n) for n in self.layers)
         self.names = LAYER_NAMES[: last + 1]
         modules: list[nn.Module] = []
         for name in self.names:
             if name.startswith("conv"):
                 w = weights.tensors[f"{name}.weight"]
-                conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=1, padding_mode=weights.padding)
+                conv = nn.Conv2d(w.shape[1], w.shape[0], 3, padding=1, padding_mode=padding)
                 conv.weight.data.copy_(w)
                 conv.bias.data.copy_(weights.tensors[f"{name}.bias"])
                 modules.append(conv)

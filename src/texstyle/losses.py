@@ -19,12 +19,17 @@ import torch
 from .stats import STATISTICS, Representation, Statistic, relative_error
 
 
-def total_variation(image: torch.Tensor) -> torch.Tensor:
+def total_variation(image: torch.Tensor, wrap: bool = False) -> torch.Tensor:
     """Mean squared difference between neighbouring pixels, (B, 3, H, W) → scalar.
 
     Squared (not absolute) differences: smooth gradients for L-BFGS; the term only needs to damp
-    the high-frequency noise that VGG features cannot see.
+    the high-frequency noise that VGG features cannot see.  ``wrap=True`` also counts the last
+    and first columns (and rows) as neighbours, for periodic (tileable) images.
     """
+    if wrap:
+        dx = image - image.roll(1, dims=-1)
+        dy = image - image.roll(1, dims=-2)
+        return dx.pow(2).mean() + dy.pow(2).mean()
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     return dx.pow(2).mean() + dy.pow(2).mean()
@@ -70,6 +75,7 @@ class Objective:
     tv_weight: float = 0.0
     statistic: Statistic = field(default_factory=lambda: STATISTICS["gram"])
     generator: torch.Generator | None = None  # for statistics that draw random projections
+    wrap: bool = False  # periodic image: total variation across the wrap-around edge too
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = self.extractor(image)
@@ -84,6 +90,6 @@ class Objective:
             content = relative_error(feats[self.content_layer], self.content_target)
             terms["content"] = self.content_weight * content
         if self.tv_weight > 0:
-            terms["tv"] = self.tv_weight * total_variation(image)
+            terms["tv"] = self.tv_weight * total_variation(image, wrap=self.wrap)
         total = sum(terms.values())
         return total, terms

@@ -28,6 +28,9 @@ MAX_RESTARTS = 3
 # means the iteration has left the basin (Adam and unit-step L-BFGS); with a line search trial
 # points may legitimately be bad (the search rejects them), so only non-finite values count there.
 DIVERGENCE_FACTOR = 1e3
+# Below this a loss is converged, not a yardstick: rounding noise around a best loss of exactly 0
+# (seen on a quadratic) is not divergence.
+LOSS_FLOOR = 1e-6
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +264,7 @@ class _Loop:
         if not math.isfinite(value):
             raise _Failure(iteration, f"the loss is {value}")
         if (not (self.name == "lbfgs" and self.line_search) and self.history
-                and value > DIVERGENCE_FACTOR * self.best[0]):
+                and value > DIVERGENCE_FACTOR * max(self.best[0], LOSS_FLOOR)):
             raise _Failure(iteration, f"the loss jumped to {value:.3g} (best {self.best[0]:.3g})")
         total.backward()
         if x.grad is not None and not torch.isfinite(x.grad).all():
