@@ -6,6 +6,7 @@ NaN gradient, or a huge loss); the optimiser must recover or stop with the best 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 
@@ -15,6 +16,7 @@ import torch
 from texstyle import api
 from texstyle.errors import TexstyleError
 from texstyle.image import save_image
+from texstyle.losses import Objective
 from texstyle.optimize import MAX_RESTARTS, optimize
 
 
@@ -75,17 +77,21 @@ def test_nan_at_the_first_evaluation_is_a_clear_error():
 def test_nan_injected_into_a_real_run_still_gives_a_good_image(monkeypatch, one_thread):
     made = api._level_objective
 
-    def poisoned_objective(*args, **kwargs):
-        objective = made(*args, **kwargs)
-        calls = {"n": 0}
+    calls = {"n": 0}
 
-        def wrapper(image):
+    @dataclasses.dataclass
+    class Poisoned(Objective):
+        """The real objective, NaN at the 4th evaluation; a dataclass so the run can replace()
+        its fields (the seamless mode swaps the extractor)."""
+
+        def __call__(self, image):
             calls["n"] += 1
-            total, terms = objective(image)
+            total, terms = super().__call__(image)
             return (total * math.nan if calls["n"] == 4 else total), terms
 
-        wrapper.statistic = objective.statistic
-        return wrapper
+    def poisoned_objective(*args, **kwargs):
+        objective = made(*args, **kwargs)
+        return Poisoned(**{f.name: getattr(objective, f.name) for f in dataclasses.fields(objective)})
 
     monkeypatch.setattr(api, "_level_objective", poisoned_objective)
     result = api.run_texture("sample:brick", size=40, iters=8, seed=0)
