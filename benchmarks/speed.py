@@ -41,17 +41,26 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=5, help="timed iterations per size")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--weights", default="normalized", help="normalized, torchvision or a path")
+    parser.add_argument("--layout", choices=("channels_last", "contiguous", "both"),
+                        default="channels_last",
+                        help="activation memory layout in VGG; 'both' times each, alternating")
     args = parser.parse_args()
     device = torch.device(args.device)
 
     settings = TextureSettings()
-    extractor = VGGFeatures(load_weights(args.weights), settings.style_layers).to(device)
+    weights_ = load_weights(args.weights)
+    layouts = ["channels_last", "contiguous"] if args.layout == "both" else [args.layout]
+    extractors = {name: VGGFeatures(weights_, settings.style_layers,
+                                    channels_last=name == "channels_last").to(device)
+                  for name in layouts}
     weights = settings.normalized_layer_weights()
     peak = matmul_gflops(device)
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"float32 matmul 2048^3: {peak:.1f} GFLOP/s")
-    print(f"{'size':>6} {'s/iter':>8} {'GFLOP/iter':>11} {'GFLOP/s':>8} {'% of matmul':>12}")
-    for size in args.sizes:
+    print(f"{'layout':>13} {'size':>6} {'s/iter':>8} {'GFLOP/iter':>11} {'GFLOP/s':>8} "
+          f"{'% of matmul':>12}")
+    for size, layout in [(s, name) for s in args.sizes for name in layouts]:
+        extractor = extractors[layout]
         g = torch.Generator().manual_seed(0)
         style = torch.rand(1, 3, size, size, generator=g).to(device)
         with torch.no_grad():
@@ -72,7 +81,7 @@ def main() -> None:
             torch.cuda.synchronize()
         per_iter = (time.perf_counter() - start) / args.iters
         rate = flops / per_iter / 1e9
-        print(f"{size:>6} {per_iter:>8.3f} {flops / 1e9:>11.1f} {rate:>8.1f} {100 * rate / peak:>11.0f}%")
+        print(f"{layout:>13} {size:>6} {per_iter:>8.3f} {flops / 1e9:>11.1f} {rate:>8.1f} {100 * rate / peak:>11.0f}%")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"statistics to compare, one column each (default {','.join(STATISTICS)})")
     cmp.add_argument("--size", type=int, default=128, help="long side of every output in px (default 128)")
     cmp.add_argument("--iters", type=int, default=100,
-                     help="iterations per pyramid level, in every cell (default 100)")
+                     help="iterations at the coarsest pyramid level, in every cell (default 100)")
     cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                      help=f"VGG-19 weights (default {d.weights})")
