@@ -8,7 +8,7 @@ and writes atomically, as for the other commands.
 
 Inputs default to the package's own ``sample:`` images, so the report needs no downloads; a folder
 of other images can replace them (``plan_from_folder``).  ``quick`` plans a tiny version (48 px, a
-few iterations per level) that exercises every step in about a minute on two CPU cores: that is
+few iterations at each level) that exercises every step in about a minute on two CPU cores: that is
 what CI runs.
 """
 
@@ -77,7 +77,7 @@ class ReportPlan:
     blends: tuple[float, ...]  # weight of mix[0] in each mixing cell (mix[1] gets the rest)
     mix_losses: tuple[str, ...]  # one mixing row per statistic
     size: int  # favourites' long side (px)
-    iters: int | None  # favourites' iterations per level; None: each command's default
+    iters: int | None  # favourites' iterations at the coarsest level; None: each command's default
     compare_size: int
     compare_iters: int
     mix_size: int
@@ -428,7 +428,7 @@ def _comparison_section(report: Report) -> Section:
     s = c.settings
     body = (f"<p>Every exemplar and content/style pair under every statistic "
             f"({', '.join(f'<code>{_e(x)}</code>' for x in c.losses)}), same seed, size "
-            f"({s['size']} px) and budget ({s['iters']} evaluations per pyramid level) in every "
+            f"({s['size']} px) and budget ({s['iters']} evaluations at the coarsest pyramid level) in every "
             f"cell; each cell is labelled with its final style loss. What to look for is "
             f"discussed in <code>docs/statistics.md</code> and <code>docs/theory.md</code> "
             f"(§3: is the mean enough? §4: what swd sees).</p>")
@@ -445,7 +445,7 @@ def _mixing_section(report: Report) -> Section:
             f"<code>{_e(plan.mix[1])}</code> (B), blended with the weights shown "
             f"(<code>--style A --style B --style-blend wA,wB</code>). For the moment statistics "
             f"the raw moments are averaged; for swd the target is the weighted mixture of the "
-            f"two feature clouds. {plan.mix_size} px, {plan.mix_iters} evaluations per level.</p>")
+            f"two feature clouds. {plan.mix_size} px, {plan.mix_iters} evaluations at the coarsest level.</p>")
     caption = "One row per statistic; the end columns are A alone and B alone."
     return Section("mixing", "Style mixing", body, ((FILES["mixing"], caption),))
 
