@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .adversarial import (is_gan, make_discriminators, moment_statistic, optimize_adversarial,
+                          parse_disc, real_samples)
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .features import VGGFeatures
@@ -173,6 +175,7 @@ def _run(
     grand_total = settings.iters * len(shapes)
 
     image: torch.Tensor | None = None
+    discs = None  # the adversarial loss's discriminators, carried over the levels
     history: list[dict[str, float]] = []
     elapsed = 0.0
     for level, hw in enumerate(shapes, start=1):
@@ -188,9 +191,18 @@ def _run(
                  device, settings.iters)
         report = _level_reporter(callback, level, len(shapes), hw, offset=(level - 1) * settings.iters,
                                  total=grand_total, elapsed_before=elapsed)
-        result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
-                                       optimizer=settings.optimizer, lr=settings.lr, callback=report,
-                                       line_search=not objective.statistic.stochastic)
+        if is_gan(settings.loss):
+            reals = real_samples(_style_features(extractor, settings, style_images, hw, device),
+                                 settings.style_layers, settings.style_blend)
+            discs = discs or make_discriminators(parse_disc(settings.disc), reals, settings.disc_lr)
+            result = optimize_adversarial(image.to(device), objective, discs, reals,
+                                          settings.gan_options(), iters=settings.iters,
+                                          lr=settings.lr, callback=report, generator=generator)
+        else:
+            result: OptimResult = optimize(image.to(device), objective, iters=settings.iters,
+                                           optimizer=settings.resolved_optimizer(), lr=settings.lr,
+                                           callback=report,
+                                           line_search=not objective.statistic.stochastic)
         image = result.image
         history += [record | {"level": float(level)} for record in result.history]
         elapsed += result.elapsed
@@ -201,6 +213,7 @@ def _run(
         "style_sizes": [[w, h] for h, w in style_sizes],
         "levels": [[w, h] for h, w in shapes],
         "device": str(device),
+        "optimizer": settings.resolved_optimizer(),
         "layer_weights": list(layer_weights.values()),
         "style_layers": list(settings.style_layers),
     }
@@ -212,14 +225,13 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                      hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
                      generator: torch.Generator) -> Objective:
     """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
-    feats = []
-    for img in style_images:
-        style_hw = style_shape(tuple(img.shape[-2:]), hw, settings.style_scale,
-                               min_side=min_input_size(list(settings.style_layers)))
-        with torch.no_grad():
-            feats.append(extractor(resize(img, *style_hw).to(device)))
-    statistic = STATISTICS[settings.loss]
-    targets = style_targets(feats, settings.style_layers, statistic, settings.style_blend)
+    feats = _style_features(extractor, settings, style_images, hw, device)
+    # A gan loss keeps only its fixed part here (gan+gram: gram); the adversarial term is added
+    # by adversarial.optimize_adversarial.
+    name = moment_statistic(settings.loss)
+    statistic = STATISTICS[name or "gram"]
+    targets = (style_targets(feats, settings.style_layers, statistic, settings.style_blend)
+               if name else {})
     objective = Objective(extractor, targets, layer_weights, style_weight=settings.style_weight,
                           tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
     if isinstance(settings, StylizeSettings) and content_full is not None:
@@ -228,6 +240,18 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
         objective = replace(objective, content_target=target, content_layer=settings.content_layer,
                             content_weight=settings.content_weight)
     return objective
+
+
+def _style_features(extractor: VGGFeatures, settings: TextureSettings,
+                    style_images: list[torch.Tensor], hw: tuple[int, int], device: torch.device
+                    ) -> list[dict[str, torch.Tensor]]:
+    feats = []
+    for img in style_images:
+        style_hw = style_shape(tuple(img.shape[-2:]), hw, settings.style_scale,
+                               min_side=min_input_size(list(settings.style_layers)))
+        with torch.no_grad():
+            feats.append(extractor(resize(img, *style_hw).to(device)))
+    return feats
 
 
 def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,

@@ -21,11 +21,12 @@ from . import __version__
 from .api import RunResult, run_stylize, run_texture
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       parse_pair, run_compare)
+from .adversarial import GAN_LOSSES, is_gan
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
-from .report import contact_sheet, grid, loss_plot
+from .report import contact_sheet, gan_curves, grid, loss_plot
 from .samples import SAMPLE_NAMES, is_sample
 from .stats import STATISTICS
 
@@ -75,15 +76,16 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                    help=f"weight of the style term (default {d.style_weight:g})")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight,
                    help=f"weight of total-variation smoothing (default {d.tv_weight:g})")
-    p.add_argument("--loss", choices=tuple(STATISTICS), default=d.loss,
+    p.add_argument("--loss", choices=(*STATISTICS, *GAN_LOSSES), default=d.loss,
                    help="style statistic: " + "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
-                   + f" (default {d.loss})")
+                   + "; gan, gan+gram, gan+meancov: a discriminator per layer trained in the loop, "
+                   f"alone or with a fixed statistic (default {d.loss})")
     p.add_argument("--style-blend", type=_floats, metavar="W1,W2,…",
                    help="with several style images: their weights, normalised to sum 1 (default equal)")
     p.add_argument("--pooling", choices=("avg", "max"), default=d.pooling,
                    help=f"pooling in VGG (default {d.pooling}, as Gatys et al. for synthesis)")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer,
-                   help=f"(default {d.optimizer})")
+    p.add_argument("--optimizer", choices=("auto", "lbfgs", "adam"), default=d.optimizer,
+                   help=f"(default {d.optimizer}: lbfgs, or adam for a gan loss)")
     p.add_argument("--lr", type=float, help="step size (default 1 for L-BFGS, 0.02 for Adam)")
     init_help = "content, noise or an image path" if cls is StylizeSettings else "noise or an image path"
     p.add_argument("--init", default=d.init, help=f"starting image: {init_help} (default {d.init})")
@@ -94,6 +96,25 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--style-scale", type=float, default=d.style_scale,
                    help="style image long side relative to the output's (default: the output's, "
                         "never upscaled)")
+    gan = p.add_argument_group("adversarial loss (--loss gan, gan+gram, gan+meancov)")
+    gan.add_argument("--disc", default=d.disc, metavar="logreg|quadratic|mlp:H[,H]",
+                     help=f"per-pixel discriminator on each style layer (default {d.disc})")
+    gan.add_argument("--disc-steps", type=int, default=d.disc_steps,
+                     help=f"Adam steps of each discriminator per round (default {d.disc_steps})")
+    gan.add_argument("--disc-every", type=int, default=d.disc_every,
+                     help=f"image iterations between discriminator rounds (default {d.disc_every})")
+    gan.add_argument("--disc-lr", type=float, default=d.disc_lr,
+                     help=f"discriminator learning rate (default {d.disc_lr:g})")
+    gan.add_argument("--r1", dest="r1_weight", type=float, default=d.r1_weight,
+                     help=f"R1 gradient penalty weight (default {d.r1_weight:g}: off)")
+    gan.add_argument("--instance-noise", type=float, default=d.instance_noise,
+                     help="std of noise added to the discriminator's inputs, in units of the "
+                          f"style's feature std (default {d.instance_noise:g}: off)")
+    gan.add_argument("--gan-weight", type=float, default=d.gan_weight,
+                     help=f"weight of the adversarial term (default {d.gan_weight:g})")
+    gan.add_argument("--plot", type=Path, metavar="PATH",
+                     help="save the discriminator training curves (accuracy, D and generator loss "
+                          "per layer) as an image")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -201,7 +222,15 @@ def _run_command(args: argparse.Namespace) -> int:
     inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
     if args.save_every is not None and args.save_every <= 0:
         raise TexstyleError(f"--save-every must be a positive integer, got {args.save_every}")
+    if args.plot is not None and not is_gan(settings.loss):
+        raise TexstyleError(f"--plot draws discriminator curves; it needs a gan loss, not "
+                            f"--loss {settings.loss}")
     outputs = planned_outputs(args.output, settings, args.save_every)
+    if args.plot is not None:
+        output_format(args.plot)
+        if args.plot.resolve() in {path.resolve() for path in outputs}:
+            raise TexstyleError(f"--plot {args.plot} is also the output image or its record")
+        outputs.append(args.plot)
     check_outputs(outputs, inputs, overwrite=args.overwrite)
 
     render = _Renderer(args.output, args.save_every, args.overwrite, quiet=args.quiet)
@@ -215,6 +244,9 @@ def _run_command(args: argparse.Namespace) -> int:
     result.settings["inputs"] = {"styles": [str(s) for s in styles],
                                  "content": str(args.content) if is_stylize else None}
     _write_result(result, args.output, overwrite=args.overwrite)
+    if args.plot is not None:
+        save_image(gan_curves(result.history, settings.style_layers), args.plot,
+                   overwrite=args.overwrite)
     w, h = result.settings["output_size"]
     print(f"texstyle: wrote {args.output} ({w}x{h}) in {result.elapsed:.1f} s")
     return 0
@@ -289,7 +321,8 @@ class _Renderer:
 
 
 def _postfix(p: Progress) -> str:
-    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total")
+    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
+    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
     return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
 
 
