@@ -28,11 +28,11 @@ from texstyle.report import grid
 from texstyle.stats import covariance, gram, mean
 
 METHODS = {  # column label → run options
-    "gan logreg": dict(loss="gan", disc="logreg"),
-    "gan quadratic": dict(loss="gan", disc="quadratic"),
-    "gan mlp:128": dict(loss="gan", disc="mlp:128"),
-    "meancov": dict(loss="meancov"),
-    "gram": dict(loss="gram"),
+    "gan logreg": {"loss": "gan", "disc": "logreg"},
+    "gan quadratic": {"loss": "gan", "disc": "quadratic"},
+    "gan mlp:128": {"loss": "gan", "disc": "mlp:128"},
+    "meancov": {"loss": "meancov"},
+    "gram": {"loss": "gram"},
 }
 
 

@@ -9,16 +9,25 @@ import math
 
 import pytest
 import torch
+from cli_helpers import run_cli
 
 import texstyle
-from texstyle.adversarial import (Diverged, DiscSpec, GanOptions, disc_loss, make_discriminators,
-                                  optimize_adversarial, parse_disc, positions, real_samples,
-                                  train_discriminator)
+from texstyle.adversarial import (
+    DiscSpec,
+    Diverged,
+    GanOptions,
+    disc_loss,
+    make_discriminators,
+    optimize_adversarial,
+    parse_disc,
+    positions,
+    real_samples,
+    train_discriminator,
+)
+from texstyle.cli import main
 from texstyle.config import StylizeSettings, TextureSettings
 from texstyle.errors import TexstyleError
 from texstyle.losses import Objective
-
-from cli_helpers import assert_usage_error, run_cli
 
 C = 4  # channels of the synthetic feature clouds
 N = 600  # samples per cloud
@@ -121,6 +130,13 @@ def test_runs_are_deterministic_with_a_seed(one_thread):
     assert set(a.history[0]) >= {"gan", "total", "d_acc/relu1_1", "d_loss/relu5_1", "g_loss/relu3_1"}
 
 
+def test_stylize_with_gan_keeps_the_content_term(one_thread):
+    result = texstyle.run_stylize("sample:cat", "sample:mosaic", size=48, iters=2, loss="gan+meancov",
+                                  disc="logreg")
+    assert {"gan", "style", "content"} <= set(result.history[-1])
+    assert torch.isfinite(result.image).all()
+
+
 def poisoned(objective: Objective, at: int) -> Objective:
     """The same objective whose features turn NaN from evaluation ``at`` (1-based) on."""
     calls = {"n": 0}
@@ -172,16 +188,16 @@ def test_optimizer_auto_resolves_per_loss():
 
 
 @pytest.mark.parametrize("options,pattern", [
-    (dict(loss="gan", optimizer="lbfgs"), "lbfgs.*gan"),
-    (dict(loss="gan", disc="svm"), "discriminator 'svm'"),
-    (dict(loss="gan", disc="mlp:0"), "discriminator 'mlp:0'"),
-    (dict(loss="gan", disc="mlp:a"), "discriminator 'mlp:a'"),
-    (dict(disc_steps=0), "disc_steps"),
-    (dict(disc_every=-1), "disc_every"),
-    (dict(disc_lr=0.0), "disc_lr"),
-    (dict(r1_weight=-1.0), "r1_weight"),
-    (dict(instance_noise=math.nan), "instance_noise"),
-    (dict(loss="gan+swd"), "loss 'gan\\+swd'"),
+    ({"loss": "gan", "optimizer": "lbfgs"}, "lbfgs.*gan"),
+    ({"loss": "gan", "disc": "svm"}, "discriminator 'svm'"),
+    ({"loss": "gan", "disc": "mlp:0"}, "discriminator 'mlp:0'"),
+    ({"loss": "gan", "disc": "mlp:a"}, "discriminator 'mlp:a'"),
+    ({"disc_steps": 0}, "disc_steps"),
+    ({"disc_every": -1}, "disc_every"),
+    ({"disc_lr": 0.0}, "disc_lr"),
+    ({"r1_weight": -1.0}, "r1_weight"),
+    ({"instance_noise": math.nan}, "instance_noise"),
+    ({"loss": "gan+swd"}, "loss 'gan\\+swd'"),
 ])
 def test_bad_gan_settings_are_one_line_errors(options, pattern):
     with pytest.raises(TexstyleError, match=pattern):
@@ -193,17 +209,32 @@ def test_parse_disc():
     assert parse_disc("mlp:64,32") == DiscSpec("mlp", (64, 32))
 
 
-def test_cli_refuses_lbfgs_with_a_gan_loss(tmp_path):
-    proc = run_cli("texture", "sample:brick", "--loss", "gan", "--optimizer", "lbfgs",
-                   "-o", tmp_path / "out.png", cwd=tmp_path)
-    assert_usage_error(proc, "lbfgs", "gan")
+def cli_error(capsys, *args) -> str:
+    """Run the CLI in-process (no interpreter start-up); exit 2 with one stderr line, returned."""
+    assert main([str(a) for a in args]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+def test_cli_refuses_lbfgs_with_a_gan_loss(tmp_path, capsys):
+    line = cli_error(capsys, "texture", "sample:brick", "--loss", "gan", "--optimizer", "lbfgs",
+                     "-o", tmp_path / "out.png")
+    assert "error" in line and "lbfgs" in line and "'gan'" in line
     assert not (tmp_path / "out.png").exists()
 
 
-def test_cli_refuses_plot_without_a_gan_loss(tmp_path):
-    proc = run_cli("texture", "sample:brick", "--plot", tmp_path / "p.png",
-                   "-o", tmp_path / "out.png", cwd=tmp_path)
-    assert_usage_error(proc, "--plot", "gan")
+def test_cli_refuses_plot_without_a_gan_loss(tmp_path, capsys):
+    line = cli_error(capsys, "texture", "sample:brick", "--plot", tmp_path / "p.png",
+                     "-o", tmp_path / "out.png")
+    assert "--plot" in line and "gan" in line
+
+
+def test_cli_refuses_plot_onto_the_output(tmp_path, capsys):
+    line = cli_error(capsys, "texture", "sample:brick", "--loss", "gan", "--plot",
+                     tmp_path / "out.png", "-o", tmp_path / "out.png")
+    assert "--plot" in line
 
 
 def test_cli_gan_run_writes_image_record_and_plot(tmp_path):

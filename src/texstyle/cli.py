@@ -18,10 +18,10 @@ from pathlib import Path
 from PIL import Image
 
 from . import __version__
+from .adversarial import GAN_LOSSES, is_gan
 from .api import RunResult, run_stylize, run_texture
 from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
                       parse_pair, run_compare)
-from .adversarial import GAN_LOSSES, is_gan
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .image import output_format, save_image, write_text
