@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 import texstyle
 from texstyle.api import _cached_weights, read_input
 from texstyle.config import DEFAULT_STYLE_LAYERS
 from texstyle.features import VGGFeatures
-from texstyle.image import resize, save_image, to_pil
+from texstyle.image import load_image, resize, save_image, to_pil
 from texstyle.report import grid
 from texstyle.stats import covariance, gram, mean
 
@@ -31,9 +32,14 @@ METHODS = {  # column label → run options
     "gan logreg": {"loss": "gan", "disc": "logreg"},
     "gan quadratic": {"loss": "gan", "disc": "quadratic"},
     "gan mlp:128": {"loss": "gan", "disc": "mlp:128"},
+    "mean": {"loss": "mean"},
     "meancov": {"loss": "meancov"},
     "gram": {"loss": "gram"},
 }
+
+
+def to_tensor(img: Image.Image) -> torch.Tensor:
+    return load_image(img, "result")
 
 
 def moment_gaps(extractor: VGGFeatures, image: torch.Tensor, style: torch.Tensor
@@ -60,6 +66,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("adversarial-textures.jpg"))
     parser.add_argument("--extra", default="{}", help="JSON of extra options for the GAN runs")
+    parser.add_argument("--cache", type=Path,
+                        help="folder for each cell's image and numbers: cells found there are "
+                             "reused, so exemplars can run in parallel processes and be assembled")
     args = parser.parse_args()
     extra = json.loads(args.extra)
 
@@ -79,13 +88,23 @@ def main() -> None:
             gan = options["loss"].startswith("gan")
             options |= extra if gan else {}
             iters = args.iters if gan else args.moment_iters
-            start = time.perf_counter()
-            result = texstyle.run_texture(f"sample:{ex}", size=args.size, iters=iters,
-                                          seed=args.seed, **options)
-            seconds = time.perf_counter() - start
-            gaps = moment_gaps(extractor, result.image, style)
+            cached = args.cache / f"{ex}-{label.replace(' ', '-').replace(':', '')}" if args.cache else None
+            if cached is not None and cached.with_suffix(".json").exists():
+                image = to_tensor(Image.open(cached.with_suffix(".png")))
+                seconds = json.loads(cached.with_suffix(".json").read_text())["seconds"]
+            else:
+                start = time.perf_counter()
+                result = texstyle.run_texture(f"sample:{ex}", size=args.size, iters=iters,
+                                              seed=args.seed, **options)
+                seconds = time.perf_counter() - start
+                image = to_tensor(result.to_pil())  # measured as saved: 8-bit
+                if cached is not None:
+                    args.cache.mkdir(parents=True, exist_ok=True)
+                    save_image(image, cached.with_suffix(".png"), overwrite=True)
+                    cached.with_suffix(".json").write_text(json.dumps({"seconds": seconds}))
+            gaps = moment_gaps(extractor, image, style)
             table.append((ex, label, gaps, seconds))
-            row.append((label, result.to_pil()))
+            row.append((label, to_pil(image)))
             mean_gap = sum(g[0] for g in gaps.values()) / len(gaps)
             cov_gap = sum(g[1] for g in gaps.values()) / len(gaps)
             print(f"{ex:8s} {label:14s} mean gap {mean_gap:.3f} cov gap {cov_gap:.3f} "

@@ -252,3 +252,10 @@ def test_cli_gan_run_writes_image_record_and_plot(tmp_path):
         assert img.size == (32, 32)
     with Image.open(tmp_path / "curves.png") as img:
         assert img.width > 600
+
+
+def test_several_styles_run_through_the_api(one_thread):
+    result = texstyle.run_texture(["sample:brick", "sample:mosaic"], size=32, iters=2, loss="gan",
+                                  style_blend=(2.0, 1.0))
+    assert torch.isfinite(result.image).all()
+    assert len(result.history) == 2
