@@ -4,10 +4,14 @@ meancov, and the feature-moment gaps each leaves.
 For every exemplar and method, one 128 px texture from the same seed; then, at every style layer,
 the relative gaps ‖μ_X − μ_S‖ / ‖μ_S‖ and ‖Σ_X − Σ_S‖_F / ‖Σ_S‖_F between the output's and the
 exemplar's VGG-19 features, averaged over the five layers.  Writes a labelled grid and prints a
-Markdown table (also written next to the grid as .md).
+Markdown table (also written to --table).
 
     PYTHONPATH=src python benchmarks/adversarial_experiment.py \\
-        --out docs/images/adversarial-textures.jpg --iters 300
+        --out docs/images/adversarial-textures.jpg --iters 150 [--cache DIR]
+
+With ``--cache DIR`` every cell is stored as it finishes and reused by later runs, so the three
+exemplars can be run as three processes (``--exemplars cells`` …) and assembled by a last run.
+The gaps are measured on the 8-bit images as saved.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def main() -> None:
                         help="L-BFGS evaluations of the gram / meancov runs (the CLI default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("adversarial-textures.jpg"))
+    parser.add_argument("--table", type=Path, help="also write the Markdown table here")
     parser.add_argument("--extra", default="{}", help="JSON of extra options for the GAN runs")
     parser.add_argument("--cache", type=Path,
                         help="folder for each cell's image and numbers: cells found there are "
@@ -82,7 +87,7 @@ def main() -> None:
         row = [(f"sample:{ex}", to_pil(style))]
         start = time.perf_counter()
         noise = torch.rand(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(0))
-        table.append((ex, "noise (start)", moment_gaps(extractor, noise, style), 0.0))
+        table.append((ex, "uniform noise", moment_gaps(extractor, noise, style), 0.0))
         for label in args.methods:
             options = dict(METHODS[label])
             gan = options["loss"].startswith("gan")
@@ -123,7 +128,8 @@ def main() -> None:
         per = " | ".join(f"{gaps[n][0]:.2f} / {gaps[n][1]:.2f}" for n in DEFAULT_STYLE_LAYERS)
         lines.append(f"| {ex} | {label} | {mg:.3f} | {cg:.3f} | {per} | {seconds:.0f} |")
     text = "\n".join(lines) + "\n"
-    args.out.with_suffix(".md").write_text(text)
+    if args.table is not None:
+        args.table.write_text(text)
     print(text)
 
 
