@@ -109,15 +109,16 @@ def main() -> None:
                     cached.with_suffix(".json").write_text(json.dumps({"seconds": seconds}))
             gaps = moment_gaps(extractor, image, style)
             table.append((ex, label, gaps, seconds))
-            row.append((label, to_pil(image)))
             mean_gap = sum(g[0] for g in gaps.values()) / len(gaps)
             cov_gap = sum(g[1] for g in gaps.values()) / len(gaps)
+            row.append((f"gaps {mean_gap:.2f} / {cov_gap:.2f}", to_pil(image)))
             print(f"{ex:8s} {label:14s} mean gap {mean_gap:.3f} cov gap {cov_gap:.3f} "
                   f"({seconds:.0f} s)", flush=True)
         rows.append(row)
 
     sheet = grid(["exemplar", *args.methods], rows, cell=args.size,
-                 title=f"{args.size} px textures, seed {args.seed}; GAN: Adam, {args.iters} iters")
+                 title=f"{args.size} px, seed {args.seed}; gan: Adam, {args.iters} iterations; "
+                       f"others: L-BFGS, {args.moment_iters}")
     save_image(sheet, args.out, overwrite=True)
     lines = ["| exemplar | method | mean gap | cov gap | " +
              " | ".join(f"{n} μ / Σ" for n in DEFAULT_STYLE_LAYERS) + " | time (s) |",
