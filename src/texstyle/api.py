@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from PIL import Image
 
+from .adversarial import (is_gan, make_discriminators, moment_statistic, optimize_adversarial,
+                          parse_disc, real_samples)
 from .checkpoint import Checkpoint, check_compatible, settings_hash
 from .colour import prepare as prepare_colour
 from .config import StylizeSettings, TextureSettings
@@ -221,12 +223,14 @@ def _run(
             "level_iters": budgets,
             "tiles_per_level": tiles,
             "device": str(device),
+            "optimizer": settings.resolved_optimizer(),
             "layer_weights": list(layer_weights.values()),
             "style_layers": list(settings.style_layers),
         }
 
     image: torch.Tensor | None = None
     finished: torch.Tensor | None = None  # the last completed level's image (saved on Ctrl-C)
+    discs = None  # the adversarial loss's discriminators, carried over the levels
     history: list[dict[str, float]] = list(resume.history) if resume else []
     elapsed = resume.elapsed if resume else 0.0
     try:
@@ -263,7 +267,16 @@ def _run(
                                      elapsed_before=elapsed)
             save = _level_checkpointer(checkpoint, digest, settings.to_dict(), level,
                                        list(history), elapsed, generator)
-            if tiled:
+            if is_gan(settings.loss):
+                # A moving objective: no line search, no checkpoints mid-level (adversarial.py).
+                reals = real_samples(_style_features(extractor, settings, style_images, hw, device),
+                                     settings.style_layers, settings.style_blend)
+                discs = discs or make_discriminators(parse_disc(settings.disc), reals,
+                                                     settings.disc_lr)
+                result = optimize_adversarial(image.to(device), objective, discs, reals,
+                                              settings.gan_options(), iters=iters, lr=settings.lr,
+                                              callback=report, generator=generator)
+            elif tiled:
                 # No mid-level checkpoints here: a resumed run restarts this level from the
                 # checkpoint written at the end of the level below.
                 log.info("level %d: %d tiles of up to %d px", level, tiles[level - 1],
@@ -271,11 +284,12 @@ def _run(
                 problem = _tiled_problem(objective, settings, content_full, hw, device)
                 result: OptimResult = refine_tiled(
                     image.to(device), problem, tile=settings.refine_tile,
-                    overlap=settings.refine_overlap, iters=iters, optimizer=settings.optimizer,
-                    lr=settings.lr, callback=report)
+                    overlap=settings.refine_overlap, iters=iters,
+                    optimizer=settings.resolved_optimizer(), lr=settings.lr, callback=report)
             else:
                 result = optimize(image.to(device), objective, iters=iters,
-                                  optimizer=settings.optimizer, lr=settings.lr, callback=report,
+                                  optimizer=settings.resolved_optimizer(), lr=settings.lr,
+                                  callback=report,
                                   line_search=not objective.statistic.stochastic, state=state,
                                   checkpoint=save, checkpoint_every=checkpoint_every,
                                   tolerance=settings.tolerance)
@@ -317,7 +331,7 @@ def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
         hw = fit_long_side(*out_hw, long_side)
         styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
                   for img in style_images]
-        return hw, estimate_peak(hw, styles, inputs, layers, optimizer=settings.optimizer,
+        return hw, estimate_peak(hw, styles, inputs, layers, optimizer=settings.resolved_optimizer(),
                                  iters=settings.iters, device=device.type)
 
     check_fits(at, max(out_hw), limit, name)
@@ -375,14 +389,13 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                      hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
                      generator: torch.Generator) -> Objective:
     """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
-    feats = []
-    for img in style_images:
-        style_hw = style_shape(tuple(img.shape[-2:]), hw, settings.style_scale,
-                               min_side=min_input_size(list(settings.style_layers)))
-        with torch.no_grad():
-            feats.append(extractor(resize(img, *style_hw).to(device)))
-    statistic = STATISTICS[settings.loss]
-    targets = style_targets(feats, settings.style_layers, statistic, settings.style_blend)
+    feats = _style_features(extractor, settings, style_images, hw, device)
+    # A gan loss keeps only its fixed part here (gan+gram: gram); the adversarial term is added
+    # by adversarial.optimize_adversarial.
+    name = moment_statistic(settings.loss)
+    statistic = STATISTICS[name or "gram"]
+    targets = (style_targets(feats, settings.style_layers, statistic, settings.style_blend)
+               if name else {})
     objective = Objective(extractor, targets, layer_weights, style_weight=settings.style_weight,
                           tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
     if isinstance(settings, StylizeSettings) and content_full is not None:
@@ -405,6 +418,18 @@ def _tiled_problem(objective: Objective, settings: TextureSettings,
         content_layer=settings.content_layer if is_stylize else None,
         content_weight=settings.content_weight if is_stylize else 0.0,
         tv_weight=objective.tv_weight)
+
+
+def _style_features(extractor: VGGFeatures, settings: TextureSettings,
+                    style_images: list[torch.Tensor], hw: tuple[int, int], device: torch.device
+                    ) -> list[dict[str, torch.Tensor]]:
+    feats = []
+    for img in style_images:
+        style_hw = style_shape(tuple(img.shape[-2:]), hw, settings.style_scale,
+                               min_side=min_input_size(list(settings.style_layers)))
+        with torch.no_grad():
+            feats.append(extractor(resize(img, *style_hw).to(device)))
+    return feats
 
 
 def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,

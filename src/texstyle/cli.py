@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image
 
 from . import __version__
+from .adversarial import GAN_LOSSES, is_gan
 from .api import RunResult, run_stylize, run_texture
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .colour import PRESERVE_COLOR
@@ -29,7 +30,7 @@ from .config import FileOptions, StylizeSettings, TextureSettings, check_positiv
 from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
-from .report import contact_sheet, grid, loss_plot
+from .report import contact_sheet, gan_curves, grid, loss_plot
 from .reportbuild import (ReportProgress, default_plan, plan_from_folder, plan_inputs,
                           planned_files)
 from .samples import SAMPLE_NAMES, is_sample
@@ -89,15 +90,16 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                    help=f"weight of the style term (default {d.style_weight:g})")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight,
                    help=f"weight of total-variation smoothing (default {d.tv_weight:g})")
-    p.add_argument("--loss", choices=tuple(STATISTICS), default=d.loss,
+    p.add_argument("--loss", choices=(*STATISTICS, *GAN_LOSSES), default=d.loss,
                    help="style statistic: " + "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
-                   + f" (default {d.loss})")
+                   + "; gan, gan+gram, gan+meancov: a discriminator per layer trained in the loop, "
+                   f"alone or with a fixed statistic (default {d.loss})")
     p.add_argument("--style-blend", type=_floats, metavar="W1,W2,…",
                    help="with several style images: their weights, normalised to sum 1 (default equal)")
     p.add_argument("--pooling", choices=("avg", "max"), default=d.pooling,
                    help=f"pooling in VGG (default {d.pooling}, as Gatys et al. for synthesis)")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer,
-                   help=f"(default {d.optimizer})")
+    p.add_argument("--optimizer", choices=("auto", "lbfgs", "adam"), default=d.optimizer,
+                   help=f"(default {d.optimizer}: lbfgs, or adam for a gan loss)")
     p.add_argument("--lr", type=float, help="step size (default 1 for L-BFGS, 0.02 for Adam)")
     init_help = ("content, adain (a feed-forward stylisation), noise or an image path"
                  if cls is StylizeSettings else "noise or an image path")
@@ -120,6 +122,25 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                         f"tiles of this size, bounding memory (default {d.refine_tile})")
     p.add_argument("--refine-overlap", type=int, default=d.refine_overlap, metavar="PX",
                    help=f"overlap between refine tiles (default {d.refine_overlap})")
+    gan = p.add_argument_group("adversarial loss (--loss gan, gan+gram, gan+meancov)")
+    gan.add_argument("--disc", default=d.disc, metavar="logreg|quadratic|mlp:H[,H]",
+                     help=f"per-pixel discriminator on each style layer (default {d.disc})")
+    gan.add_argument("--disc-steps", type=int, default=d.disc_steps,
+                     help=f"Adam steps of each discriminator per round (default {d.disc_steps})")
+    gan.add_argument("--disc-every", type=int, default=d.disc_every,
+                     help=f"image iterations between discriminator rounds (default {d.disc_every})")
+    gan.add_argument("--disc-lr", type=float, default=d.disc_lr,
+                     help=f"discriminator learning rate (default {d.disc_lr:g})")
+    gan.add_argument("--r1", dest="r1_weight", type=float, default=d.r1_weight,
+                     help=f"R1 gradient penalty weight (default {d.r1_weight:g}: off)")
+    gan.add_argument("--instance-noise", type=float, default=d.instance_noise,
+                     help="std of noise added to the discriminator's inputs, in units of the "
+                          f"style's feature std (default {d.instance_noise:g}: off)")
+    gan.add_argument("--gan-weight", type=float, default=d.gan_weight,
+                     help=f"weight of the adversarial term (default {d.gan_weight:g})")
+    gan.add_argument("--plot", type=Path, metavar="PATH",
+                     help="save the discriminator training curves (accuracy, D and generator loss "
+                          "per layer) as an image")
     p.add_argument("--save-every", type=int, metavar="N",
                    help="also save the current image every N iterations (OUT.iterNNNNN.png)")
     f = FileOptions()
@@ -294,7 +315,15 @@ def _run_command(args: argparse.Namespace) -> int:
                             f"{len(styles)} style images")
     inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
     files = FileOptions(save_every=args.save_every, checkpoint_every=args.checkpoint_every)
+    if args.plot is not None and not is_gan(settings.loss):
+        raise TexstyleError(f"--plot draws discriminator curves; it needs a gan loss, not "
+                            f"--loss {settings.loss}")
     outputs = planned_outputs(args.output, settings, args.save_every)
+    if args.plot is not None:
+        output_format(args.plot)
+        if args.plot.resolve() in {path.resolve() for path in outputs}:
+            raise TexstyleError(f"--plot {args.plot} is also the output image or its record")
+        outputs.append(args.plot)
     checkpoint_path = args.checkpoint or args.resume
     if checkpoint_path is not None and checkpoint_path != args.resume:
         outputs.append(checkpoint_path)  # a new checkpoint must not replace an existing file
@@ -320,6 +349,9 @@ def _run_command(args: argparse.Namespace) -> int:
     result.settings["inputs"] = {"styles": [str(s) for s in styles],
                                  "content": str(args.content) if is_stylize else None}
     _write_result(result, args.output, overwrite=args.overwrite)
+    if args.plot is not None:
+        save_image(gan_curves(result.history, settings.style_layers), args.plot,
+                   overwrite=args.overwrite)
     w, h = result.settings["output_size"]
     print(f"texstyle: wrote {args.output} ({w}x{h}) in {result.elapsed:.1f} s")
     return 0
@@ -420,7 +452,8 @@ class _Renderer:
 
 
 def _postfix(p: Progress) -> str:
-    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total")
+    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
+    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
     return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
 
 

@@ -9,6 +9,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from .colour import PRESERVE_COLOR
+from .adversarial import GAN_LOSSES, GanOptions, is_gan, parse_disc
 from .errors import TexstyleError
 from .features import POOLINGS, check_layers
 from .optimize import OPTIMIZERS
@@ -21,6 +22,7 @@ STYLIZE_METHODS = ("gatys", "adain", "wct")
 MAX_SIDE = 32768  # px; far beyond any machine's memory for VGG features, catches typos (1e6)
 MAX_STYLE_SCALE = 16.0  # the exemplar analysed at up to 16x the output's long side
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
+_GAN = GanOptions()
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class TextureSettings:
     # (chosen by eye at 128 px; 3 starts to blur).
     tv_weight: float = 0.5
     pooling: str = "avg"
-    optimizer: str = "lbfgs"
+    optimizer: str = "auto"  # auto: L-BFGS, or Adam for a gan loss (see resolved_optimizer)
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
     init: str = "noise"  # "noise" or an image path
     weights: str = "normalized"  # "normalized", "torchvision" or a .pth path
@@ -64,6 +66,14 @@ class TextureSettings:
     # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
     refine_tile: int = 1024
     refine_overlap: int = 128
+    # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.
+    disc: str = _GAN.disc  # logreg, quadratic or mlp:H[,H]
+    disc_steps: int = _GAN.disc_steps
+    disc_every: int = _GAN.disc_every
+    disc_lr: float = _GAN.disc_lr
+    r1_weight: float = _GAN.r1_weight
+    instance_noise: float = _GAN.instance_noise
+    gan_weight: float = _GAN.gan_weight
 
     def __post_init__(self) -> None:
         if not isinstance(self.tile, bool):
@@ -107,7 +117,7 @@ class TextureSettings:
                                     f"got {self.style_scale!r}")
         if self.lr is not None:
             _positive("lr", self.lr)
-        _choice("loss", self.loss, tuple(STATISTICS))
+        _choice("loss", self.loss, (*STATISTICS, *GAN_LOSSES))
         if self.style_blend is not None:
             if not self.style_blend:
                 raise TexstyleError("style_blend needs one weight per style image")
@@ -116,8 +126,30 @@ class TextureSettings:
             if sum(self.style_blend) <= 0:
                 raise TexstyleError(f"style blend weights must not all be zero, got {self.style_blend}")
         _choice("pooling", self.pooling, POOLINGS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("optimizer", self.optimizer, ("auto", *OPTIMIZERS))
+        if is_gan(self.loss) and self.optimizer == "lbfgs":
+            raise TexstyleError(f"optimizer 'lbfgs' cannot follow the moving objective of loss "
+                                f"{self.loss!r} (its discriminator changes every step); use adam")
+        parse_disc(self.disc)
+        _positive_int("disc_steps", self.disc_steps)
+        _positive_int("disc_every", self.disc_every)
+        _positive("disc_lr", self.disc_lr)
+        _non_negative("r1_weight", self.r1_weight)
+        _non_negative("instance_noise", self.instance_noise)
+        _positive("gan_weight", self.gan_weight)
         _choice("device", self.device, DEVICES)
+
+    def resolved_optimizer(self) -> str:
+        """The optimiser "auto" stands for: L-BFGS for the fixed statistics, Adam for a gan loss
+        (L-BFGS's curvature pairs and line search assume one fixed function)."""
+        if self.optimizer != "auto":
+            return self.optimizer
+        return "adam" if is_gan(self.loss) else "lbfgs"
+
+    def gan_options(self) -> GanOptions:
+        return GanOptions(disc=self.disc, disc_steps=self.disc_steps, disc_every=self.disc_every,
+                          disc_lr=self.disc_lr, r1_weight=self.r1_weight,
+                          instance_noise=self.instance_noise, gan_weight=self.gan_weight)
 
     def normalized_layer_weights(self) -> dict[str, float]:
         """Layer weights summing to 1, so ``style_weight`` keeps its meaning for any layer set."""

@@ -78,14 +78,21 @@ class Objective:
     wrap: bool = False  # periodic image: total variation across the wrap-around edge too
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        feats = self.extractor(image)
-        extra = {"generator": self.generator} if self.statistic.stochastic else {}
-        stat = self.statistic
-        style = sum(
-            self.layer_weights[n] * stat.distance(stat.compute(feats[n]), t, **extra)
-            for n, t in self.style_targets.items()
-        )
-        terms = {"style": self.style_weight * style}
+        return self.evaluate(self.extractor(image), image)
+
+    def evaluate(self, feats: dict[str, torch.Tensor], image: torch.Tensor
+                 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The terms from features already computed (the adversarial loop shares its forward
+        pass); with no style targets there is no style term."""
+        terms = {}
+        if self.style_targets:
+            extra = {"generator": self.generator} if self.statistic.stochastic else {}
+            stat = self.statistic
+            style = sum(
+                self.layer_weights[n] * stat.distance(stat.compute(feats[n]), t, **extra)
+                for n, t in self.style_targets.items()
+            )
+            terms["style"] = self.style_weight * style
         if self.content_target is not None and self.content_weight > 0:
             content = relative_error(feats[self.content_layer], self.content_target)
             terms["content"] = self.content_weight * content

@@ -135,3 +135,46 @@ def _clip(text: str, width: int, font: ImageFont.FreeTypeFont | ImageFont.ImageF
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…"
+
+
+def gan_curves(history: Sequence[Mapping[str, float]], layers: Sequence[str], *,
+               title: str | None = None) -> Image.Image:
+    """The adversarial loss's training curves: D accuracy, D loss and generator loss per layer.
+
+    ``history`` is a run's history (``d_acc/L``, ``d_loss/L``, ``g_loss/L`` per layer L, and
+    ``level``).  Dotted grey lines mark chance — accuracy 0.5, D loss 2·log 2, generator loss
+    log 2 — where a discriminator that cannot tell X from the style sits; vertical ones mark the
+    start of each finer pyramid level.
+    """
+    import math
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    panels = (("d_acc", "discriminator accuracy", 0.5), ("d_loss", "discriminator loss", 2 * math.log(2)),
+              ("g_loss", "generator loss −log D(X)", math.log(2)))
+    fig = Figure(figsize=(13, 3.6 + (0.4 if title else 0)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3)
+    steps = range(1, len(history) + 1)
+    starts = [i + 1 for i in range(1, len(history))
+              if history[i].get("level") != history[i - 1].get("level")]
+    for ax, (key, label, chance) in zip(axes, panels):
+        for j, layer in enumerate(layers):
+            ax.plot(steps, [h.get(f"{key}/{layer}", math.nan) for h in history], color=f"C{j % 10}",
+                    linewidth=1.2, label=layer)
+        ax.axhline(chance, color="0.5", linewidth=0.8, linestyle=":")
+        for start in starts:
+            ax.axvline(start, color="0.6", linewidth=0.8, linestyle=":")
+        ax.set_title(label)
+        ax.set_xlabel("iteration")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylim(0, 1.02)
+    axes[0].legend(loc="lower right", fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    buffer.seek(0)
+    with Image.open(buffer) as img:
+        return img.convert("RGB")
