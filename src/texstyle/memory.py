@@ -177,7 +177,7 @@ def with_oom_fallback(run: Callable[[object], R], settings, *, on_cuda: bool) ->
     """
     attempts = [settings]
     if on_cuda:
-        if settings.optimizer == "lbfgs":
+        if settings.resolved_optimizer() == "lbfgs":
             attempts.append(replace(settings, optimizer="adam", lr=None))
         attempts.append(replace(settings, device="cpu"))
     for attempt, nxt in zip(attempts, [*attempts[1:], None]):
