@@ -16,12 +16,13 @@ import subprocess
 import sys
 
 CHILD = """
-import resource, sys, torch
+import sys, torch
 torch.set_num_threads(1)
 import texstyle
 texstyle.run_texture("sample:brick", size=int(sys.argv[1]), iters=int(sys.argv[2]),
                      optimizer=sys.argv[3], device="cpu")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+from texstyle.memory import peak_rss_bytes
+print(peak_rss_bytes())
 """
 
 

@@ -1,6 +1,6 @@
 """Peak memory (and time) of refining one pyramid level whole versus in tiles, at several sizes.
 
-Each measurement runs in its own process so its peak resident set size (ru_maxrss) is its own:
+Each measurement runs in its own process so its peak resident set size (VmHWM) is its own:
 texture synthesis with the default five Gram layers of the real VGG-19, starting from noise,
 ``--iters`` evaluations for the whole image or per tile.  Tiled peak memory should stay flat as
 the size grows (one tile's activations plus a few copies of the image); whole-image memory grows
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
     from texstyle.optimize import optimize
     from texstyle.stats import STATISTICS
     from texstyle.tiled import TiledProblem, plan_tiles, refine_tiled
+    from texstyle.memory import peak_rss_bytes
     from texstyle.weights import load_weights
 
     settings = TextureSettings()
@@ -39,7 +39,7 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
         targets = style_targets(net(style), settings.style_layers)
     weights = settings.normalized_layer_weights()
     image = (0.5 + 0.1 * torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = peak_rss_bytes() / 2**20
     start = time.perf_counter()
     if mode == "whole":
         optimize(image, Objective(net, targets, weights, tv_weight=0.5), iters=iters)
@@ -49,7 +49,7 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
         refine_tiled(image, problem, tile=tile, overlap=overlap, iters=iters)
         tiles = len(plan_tiles(size, size, tile, overlap))
     return {"mode": mode, "size": size, "tiles": tiles, "seconds": time.perf_counter() - start,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mib": peak_rss_bytes() / 2**20,
             "before_mib": base}
 
 

@@ -20,11 +20,12 @@ from texstyle.image import fit_long_side
 from texstyle.memory import estimate_peak, with_oom_fallback
 
 CHILD = """
-import resource, sys, torch
+import sys, torch
 torch.set_num_threads(1)
 import texstyle
 texstyle.run_texture("sample:brick", size=int(sys.argv[1]), iters=2, device="cpu")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+from texstyle.memory import peak_rss_bytes
+print(peak_rss_bytes())
 """
 SIZES = (64, 160, 256)  # 256 px: two pyramid levels, the finest one decides the peak
 
@@ -79,7 +80,7 @@ def test_cli_max_memory_refusal_is_one_line(tmp_path, monkeypatch, capsys):
 
 def oom_until(device_ok: str, calls: list):
     def run(settings):
-        calls.append((settings.device, settings.optimizer))
+        calls.append((settings.device, settings.resolved_optimizer()))
         if settings.device != device_ok and (device_ok != "adam" or settings.optimizer != "adam"):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (injected)")
         return "done"

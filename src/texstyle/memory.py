@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -192,3 +193,23 @@ def with_oom_fallback(run: Callable[[object], R], settings, *, on_cuda: bool) ->
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
     raise AssertionError("unreachable")
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size.
+
+    ``/proc/self/status`` VmHWM belongs to the process's own address space.  ``ru_maxrss`` is
+    not reliable for a child: Linux carries the parent's RSS at fork over the exec, so every
+    child of a 1.2 GB test runner reported 1.2 GB whatever it did.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource  # not on Windows; macOS reports bytes, Linux KiB
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
