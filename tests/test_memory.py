@@ -108,3 +108,14 @@ def test_api_runs_go_through_the_oom_fallback(monkeypatch):
     monkeypatch.setattr(api, "_run", lambda style, content, s, cb, **kw: oom_until("cpu", calls)(s))
     assert api.run_texture("sample:brick", size=32) == "done"
     assert calls[-1] == ("cpu", "lbfgs") and len(calls) == 3
+
+
+def test_tiled_print_sizes_are_estimated_per_tile():
+    """Above --refine-tile the run holds one tile at a time: 4096 px fits where untiled it cannot."""
+    style = [api.read_input("sample:brick", "style")]
+    layers = list(DEFAULT_STYLE_LAYERS)
+    tiled = TextureSettings(size=4096, max_memory=8.0)
+    api._check_memory(tiled, (4096, 4096), style, None, layers, torch.device("cpu"))  # fits
+    untiled = TextureSettings(size=4096, max_memory=8.0, refine_tile=8192)
+    with pytest.raises(TexstyleError, match=r"at 4096x4096 px, more than the 8\.00 GB"):
+        api._check_memory(untiled, (4096, 4096), style, None, layers, torch.device("cpu"))

@@ -26,7 +26,8 @@ from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
-from .memory import GB, available_bytes, check_fits, estimate_peak, with_oom_fallback
+from .memory import (GB, TILE_STATS_BYTES, WHOLE_IMAGE_COPIES, MemoryEstimate, available_bytes,
+                     check_fits, estimate_peak, with_oom_fallback)
 from .pyramid import level_iterations, level_shapes
 from .samples import is_sample, load_sample
 from .seamless import periodic_resize
@@ -331,8 +332,18 @@ def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
         hw = fit_long_side(*out_hw, long_side)
         styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
                   for img in style_images]
-        return hw, estimate_peak(hw, styles, inputs, layers, optimizer=settings.resolved_optimizer(),
-                                 iters=settings.iters, device=device.type)
+        tiled = max(hw) > settings.refine_tile and not is_gan(settings.loss)
+        # Tiled refinement (tiled.py) holds one tile's activations and optimiser state at a time,
+        # plus a few whole-image buffers and each tile's stored statistics.
+        work = (min(hw[0], settings.refine_tile), min(hw[1], settings.refine_tile)) if tiled else hw
+        estimate = estimate_peak(work, styles, inputs, layers,
+                                 optimizer=settings.resolved_optimizer(), iters=settings.iters,
+                                 device=device.type)
+        if tiled:
+            n_tiles = len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
+            whole = WHOLE_IMAGE_COPIES * 4 * 3 * hw[0] * hw[1] + n_tiles * TILE_STATS_BYTES
+            estimate = MemoryEstimate(estimate.parts | {"whole image (tiled)": whole})
+        return hw, estimate
 
     check_fits(at, max(out_hw), limit, name)
 

@@ -43,6 +43,11 @@ RUNTIME_BYTES = 280 * MB  # resident after `import torch, texstyle` (CPU build)
 FIRST_PASS_BYTES = 75 * MB  # one-off buffers of the first forward/backward pass (oneDNN, autograd)
 ACTIVATION_FACTOR = 3.2  # floats alive per conv-output float at the peak of forward + backward
 LBFGS_HISTORY = 50  # optimize.py's history_size
+# Tiled refinement: whole-image tensors alive at once (iterate, best, blend weights, the tile's
+# write-back, the content) and the statistics stored per tile (2.4 MB per tile measured with
+# the five default layers, benchmarks/tiled_memory.py).  Not yet checked against a 4096 px run.
+WHOLE_IMAGE_COPIES = 8
+TILE_STATS_BYTES = int(2.4 * MB)
 ALL_WEIGHT_BYTES = 4 * sum(torch.Size(s).numel() for s in EXPECTED_SHAPES.values())
 
 
