@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--weights", default="normalized", help="normalized, torchvision or a path")
     parser.add_argument("--layout", choices=("channels_last", "contiguous", "both"),
-                        default="channels_last",
+                        default="contiguous",
                         help="activation memory layout in VGG; 'both' times each, alternating")
     args = parser.parse_args()
     device = torch.device(args.device)

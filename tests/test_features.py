@@ -301,3 +301,17 @@ def test_real_features_gradient_reaches_input(real_weights):
     out = VGGFeatures(real_weights, ["relu5_1"])(x)
     out["relu5_1"].pow(2).mean().backward()
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_channels_last_layout_gives_the_same_features_and_gradients(random_weights):
+    layers = ["relu1_1", "relu3_1", "relu5_1"]
+    plain = VGGFeatures(random_weights, layers)
+    nhwc = VGGFeatures(random_weights, layers, channels_last=True)
+    x = torch.rand(1, 3, 40, 48, requires_grad=True)
+    y = x.detach().clone().requires_grad_(True)
+    a, b = plain(x), nhwc(y)
+    for name in layers:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+    sum(f.square().mean() for f in a.values()).backward()
+    sum(f.square().mean() for f in b.values()).backward()
+    torch.testing.assert_close(x.grad, y.grad, rtol=1e-4, atol=1e-6)

@@ -37,7 +37,7 @@ class VGGFeatures(nn.Module):
     """
 
     def __init__(self, weights: VGGWeights, layers: Sequence[str], pooling: str = "avg",
-                 channels_last: bool = True, circular: bool = False) -> None:
+                 channels_last: bool = False, circular: bool = False) -> None:
         super().__init__()
         check_layers(layers)
         if pooling not in POOLINGS:
@@ -66,9 +66,9 @@ class VGGFeatures(nn.Module):
                 # gives smoother gradients and better-looking syntheses than max pooling.
                 modules.append(nn.AvgPool2d(2, ceil_mode=weights.ceil_mode))
         self.body = nn.ModuleList(modules)
-        # NHWC activations let oneDNN pick faster convolution kernels on the CPU (about 25% per
-        # forward+backward at 256 px, docs/performance.md); results are the same to float32
-        # rounding.
+        # NHWC activations are an option, not the default: measured in the same process on this
+        # 2-core CPU they were a wash (128 px 0.274 vs 0.238 s/iter, 256 px 0.893 vs 0.937,
+        # 512 px 4.01 vs 4.11; benchmarks/speed.py --layout both, docs/performance.md).
         self.channels_last = channels_last
         if channels_last:
             self.body.to(memory_format=torch.channels_last)
