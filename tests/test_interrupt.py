@@ -33,10 +33,18 @@ RUN = ("texture", "sample:brick", "-o", "out.png", "--size", str(SIZE), "--iters
        "--seed", str(SEED), "--quiet")
 
 
+def _as_in_a_terminal() -> None:
+    # A test runner started in the background by a non-interactive shell (as CI may be) has
+    # SIGINT ignored, and children inherit that: Python then never raises KeyboardInterrupt.
+    # Ctrl-C in a terminal is what is being tested, so give the child the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-m", "texstyle", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_in_a_terminal)
 
 
 def signal_when_exists(proc: subprocess.Popen[str], marker: Path, sig: int) -> tuple[int, str]:
