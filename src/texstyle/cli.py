@@ -157,6 +157,15 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _add_job_flags(p: argparse.ArgumentParser, overwrite_help: str) -> None:
+    """--device, --overwrite, --quiet: the same on every command that writes a set of files."""
+    d = TextureSettings()
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
+                   help=f"(default {d.device}: CUDA when present)")
+    p.add_argument("--overwrite", action="store_true", help=overwrite_help)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="texstyle", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"texstyle {__version__}")
@@ -210,9 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder for the results (default ./texstyle-demo)")
     demo.add_argument("--size", type=int, default=256, help="long side in px (default 256)")
     demo.add_argument("--iters", type=int, default=50, help="iterations at the coarsest level (default 50)")
-    demo.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    demo.add_argument("--overwrite", action="store_true", help="replace earlier demo results")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_job_flags(demo, "replace earlier demo results")
 
     cmp = sub.add_parser(
         "compare", help="compare the style statistics on textures and stylisations, as a figure",
@@ -234,12 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                      help=f"VGG-19 weights (default {d.weights})")
-    cmp.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
-                     help=f"(default {d.device}: CUDA when present)")
     cmp.add_argument("--out-dir", type=Path, default=Path("texstyle-compare"),
                      help="folder for the results (default ./texstyle-compare)")
-    cmp.add_argument("--overwrite", action="store_true", help="replace earlier results")
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_job_flags(cmp, "replace earlier results")
 
     rep = sub.add_parser(
         "report", help="regenerate every deliverable into one folder with an index.html",
@@ -254,10 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--quick", action="store_true",
                      help="a tiny version (48 px, a few iterations) that checks every step fast")
     rep.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
-    rep.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
-                     help=f"(default {d.device}: CUDA when present)")
-    rep.add_argument("--overwrite", action="store_true", help="replace an earlier report")
-    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_job_flags(rep, "replace an earlier report")
     return parser
 
 

@@ -121,10 +121,15 @@ def available_bytes(device: torch.device) -> int | None:
 
 
 def _meminfo_available() -> int | None:
+    return _proc_bytes("/proc/meminfo", "MemAvailable")
+
+
+def _proc_bytes(path: str, key: str) -> int | None:
+    """A ``Key:  N kB`` line of a /proc file, in bytes; None where there is no such file or key."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(f"{key}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         return None
@@ -207,13 +212,9 @@ def peak_rss_bytes() -> int:
     not reliable for a child: Linux carries the parent's RSS at fork over the exec, so every
     child of a 1.2 GB test runner reported 1.2 GB whatever it did.
     """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = _proc_bytes("/proc/self/status", "VmHWM")
+    if peak is not None:
+        return peak
     import resource  # not on Windows; macOS reports bytes, Linux KiB
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

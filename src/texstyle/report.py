@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Labelled = tuple[str, Image.Image]
 
@@ -113,6 +117,11 @@ def loss_plot(curves: Mapping[str, Mapping[str, Sequence[float]]], *,
                    frameon=False)
     if title:
         fig.suptitle(title)
+    return _figure_image(fig)
+
+
+def _figure_image(fig: Figure) -> Image.Image:
+    """A matplotlib figure rendered to an RGB PIL image (no file, no pyplot state)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     buffer.seek(0)
@@ -173,8 +182,4 @@ def gan_curves(history: Sequence[Mapping[str, float]], layers: Sequence[str], *,
     axes[0].legend(loc="lower right", fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    buffer.seek(0)
-    with Image.open(buffer) as img:
-        return img.convert("RGB")
+    return _figure_image(fig)
