@@ -11,6 +11,13 @@ import math
 
 import pytest
 import torch
+from hypothesis import settings
+
+# CI gates every commit, so its property tests draw the same examples on every run (a failure
+# there is then reproducible, not luck); `pytest --hypothesis-profile explore` draws fresh ones.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=500)
+settings.load_profile("ci")
 
 from texstyle.layers import CONV_NAMES
 from texstyle.weights import EXPECTED_SHAPES, VGGWeights, load_weights, rename_state
