@@ -143,11 +143,13 @@ def test_crop_maps_core_to_feature_positions():
 
 
 def test_api_refines_large_levels_in_tiles(one_thread):
-    result = texstyle.run_texture("sample:brick", size=64, iters=2, refine_tile=40,
-                                  refine_overlap=8, style_layers=("relu1_1", "relu2_1"))
+    result = texstyle.run_texture("sample:brick", size=64, iters=2, print_iters=3,
+                                  refine_tile=40, refine_overlap=8,
+                                  style_layers=("relu1_1", "relu2_1"))
     assert result.image.shape == (1, 3, 64, 64)
     assert result.settings["tiles_per_level"] == [4]
-    assert len(result.history) == 8
+    assert result.settings["level_iters"] == [3]  # a tiled level's budget is print_iters
+    assert len(result.history) == 12
     with pytest.raises(TexstyleError, match="--tile works up to"):
         texstyle.run_texture("sample:brick", size=64, iters=1, refine_tile=40, refine_overlap=8,
                              tile=True)
@@ -159,9 +161,28 @@ def test_cli_flags_reach_the_settings():
     from texstyle.cli import _settings_from_args, build_parser
 
     args = build_parser().parse_args(["texture", "sample:brick", "-o", "o.png", "--tile",
-                                      "--refine-tile", "512", "--refine-overlap", "64"])
+                                      "--refine-tile", "512", "--refine-overlap", "64",
+                                      "--print-iters", "5"])
     s = _settings_from_args(args, texstyle.TextureSettings)
-    assert (s.tile, s.refine_tile, s.refine_overlap) == (True, 512, 64)
+    assert (s.tile, s.refine_tile, s.refine_overlap, s.print_iters) == (True, 512, 64, 5)
+    with pytest.raises(TexstyleError, match="print_iters"):
+        texstyle.TextureSettings(print_iters=0)
+
+
+@pytest.mark.parametrize("n", [1025, 1500, 2048, 3000, 4096, 8192])
+def test_tiles_shrink_to_cover_the_side_without_extra_overlap(n):
+    """As many tiles as tiles of the full size would need, each no larger than needed: every
+    overlap at least the requested one, and far less than the 512 px of 1024 px tiles at 2048."""
+    from texstyle.tiled import _axis
+
+    axis = _axis(n, 1024, 128)
+    count = -(-(n - 128) // (1024 - 128))
+    assert len(axis) == count
+    sizes = {b - a for a, b, _, _ in axis}
+    assert len(sizes) == 1 and max(sizes) <= 1024 and max(sizes) % 16 == 0
+    overlaps = [axis[i][1] - axis[i + 1][0] for i in range(count - 1)]
+    assert min(overlaps) >= 128
+    assert max(overlaps) < 128 + 2 * 16  # only the rounding to 16 px adds overlap
 
 
 def test_running_statistics_follow_every_write_back(random_weights, monkeypatch):

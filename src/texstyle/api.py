@@ -28,7 +28,7 @@ from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
 from .memory import (GB, TILE_STATS_BYTES, WHOLE_IMAGE_COPIES, MemoryEstimate, available_bytes,
                      check_fits, estimate_peak, with_oom_fallback)
-from .pyramid import level_iterations, level_shapes
+from .pyramid import level_budgets, level_shapes
 from .samples import is_sample, load_sample
 from .seamless import periodic_resize
 from .stats import STATISTICS
@@ -206,12 +206,15 @@ def _run(
                          .to(device) if settings.tile else extractor)
     layer_weights = settings.normalized_layer_weights()
     shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
-    budgets = level_iterations(len(shapes), settings.iters, settings.fine_iters)
     if settings.tile and max(out_hw) > settings.refine_tile:
         raise TexstyleError(f"--tile works up to --refine-tile ({settings.refine_tile} px); "
                             f"the output is {out_hw[1]}x{out_hw[0]} px")
+    # The adversarial loss is never tiled (its discriminators see the whole level).
     tiles = [len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
-             if max(hw) > settings.refine_tile else 0 for hw in shapes]
+             if max(hw) > settings.refine_tile and not is_gan(settings.loss) else 0
+             for hw in shapes]
+    budgets = level_budgets(shapes, settings.iters, settings.fine_iters, [t > 0 for t in tiles],
+                            settings.print_iters)
     evaluations = [n * max(1, t) for n, t in zip(budgets, tiles)]
     grand_total = sum(evaluations)
 

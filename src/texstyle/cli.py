@@ -122,6 +122,9 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                         f"tiles of this size, bounding memory (default {d.refine_tile})")
     p.add_argument("--refine-overlap", type=int, default=d.refine_overlap, metavar="PX",
                    help=f"overlap between refine tiles (default {d.refine_overlap})")
+    p.add_argument("--print-iters", type=int, default=d.print_iters, metavar="N",
+                   help="iterations per tile at the levels refined in tiles (default "
+                        f"{d.print_iters})")
     gan = p.add_argument_group("adversarial loss (--loss gan, gan+gram, gan+meancov)")
     gan.add_argument("--disc", default=d.disc, metavar="logreg|quadratic|mlp:H[,H]",
                      help=f"per-pixel discriminator on each style layer (default {d.disc})")

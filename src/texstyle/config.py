@@ -66,6 +66,9 @@ class TextureSettings:
     # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
     refine_tile: int = 1024
     refine_overlap: int = 128
+    # Evaluations per tile at those levels (pyramid.level_budgets): each adds only detail, and
+    # one evaluation there costs the tile count times one at the largest whole level.
+    print_iters: int = 8
     # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.
     disc: str = _GAN.disc  # logreg, quadratic or mlp:H[,H]
     disc_steps: int = _GAN.disc_steps
@@ -94,6 +97,7 @@ class TextureSettings:
             _positive("max_memory", self.max_memory)
         _positive_int("refine_tile", self.refine_tile)
         _positive_int("refine_overlap", self.refine_overlap)
+        _positive_int("print_iters", self.print_iters)
         if self.refine_tile <= 2 * self.refine_overlap:
             raise TexstyleError(f"refine_tile ({self.refine_tile}) must be more than twice "
                                 f"refine_overlap ({self.refine_overlap})")

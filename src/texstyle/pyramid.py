@@ -37,3 +37,20 @@ def level_iterations(levels: int, coarse_iters: int, fine_iters: int | None) -> 
         return [coarse_iters] * levels
     ratio = (fine_iters / coarse_iters) ** (1 / (levels - 1))
     return [max(1, math.ceil(coarse_iters * ratio**k - 1e-9)) for k in range(levels)]
+
+
+def level_budgets(shapes: list[tuple[int, int]], coarse_iters: int, fine_iters: int | None,
+                  tiled: list[bool], print_iters: int) -> list[int]:
+    """Evaluation budget of each level: ``print_iters`` per tile at levels refined in tiles
+    (print size), the geometric schedule of ``level_iterations`` over the others.
+
+    A tiled level costs its tile count times a whole level of the tile's size and only adds
+    detail finer than anything the levels below could hold, so it gets a small budget of its
+    own; the geometric schedule then ends at the largest whole level, as it does for any output
+    that fits in one tile.
+    """
+    whole = len(shapes) - sum(tiled)
+    if any(tiled[:whole]):
+        raise ValueError("tiled levels must be the largest ones")
+    return (level_iterations(whole, coarse_iters, fine_iters) if whole else []) + \
+        [print_iters] * (len(shapes) - whole)

@@ -53,6 +53,10 @@ def _axis(n: int, size: int, overlap: int) -> list[tuple[int, int, int, int]]:
     if n <= size:
         return [(0, n, 0, n)]
     count = math.ceil((n - overlap) / (size - overlap))
+    # As few tiles as fit, each shrunk to just cover the axis with the overlap (rounded up to
+    # VGG's 16 px stride): 2048 px in tiles of 1024 / 128 px takes three 768 px tiles, not three
+    # of 1024 that overlap by 512 px, 1.3x the pixels per sweep instead of 2.2x.
+    size = min(size, math.ceil(math.ceil((n + (count - 1) * overlap) / count) / 16) * 16)
     starts = [round(i * (n - size) / (count - 1)) for i in range(count)]
     cuts = [0] + [(starts[i + 1] + starts[i] + size) // 2 for i in range(count - 1)] + [n]
     return [(s, s + size, cuts[i], cuts[i + 1]) for i, s in enumerate(starts)]
