@@ -190,6 +190,7 @@ def test_plan_from_folder_assigns_photos_and_styles(tmp_path):
     assert names(plan.textures) == ["m.png", "z.png"]
     assert names(plan.mix) == ["m.png", "z.png"]
     assert [names(p) for p in plan.pairs] == [["content_a.png", "m.png"], ["photo_b.jpg", "z.png"]]
+    assert names(plan.adv_exemplars) == ["m.png"]  # quick: one exemplar, the folder's first
     assert plan.size == default_plan(quick=True).size
 
 

@@ -511,7 +511,7 @@ def adversarial_analysis(exp: Experiment) -> str:
                "as matching them outright." if mc < avg[best][1] else "."))
     acc = _final_accuracy(curves_cell(exp))
     if acc is not None:
-        points.append(f"At the end of the curves' run D still classified {acc:.0%} of positions "
+        points.append(f"At the end of the curves' run D still classified {100 * acc:.0f} % of positions "
                       f"correctly on average over the layers (chance: 50 %): "
                       + ("the game had not settled." if acc > 0.55 else "close to chance."))
     return "<p><strong>What this run says.</strong> " + " ".join(points) + "</p>"
