@@ -11,52 +11,30 @@ Markdown table (also written to --table).
 
 With ``--cache DIR`` every cell is stored as it finishes and reused by later runs, so the three
 exemplars can be run as three processes (``--exemplars cells`` …) and assembled by a last run.
-The gaps are measured on the 8-bit images as saved.
+The gaps are measured on the 8-bit images as saved.  The experiment itself (methods, one cell's
+run, the gaps, the table) is ``texstyle.experiment``; this script adds the cache and the files.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
-import torch
 from PIL import Image
 
-import texstyle
-from texstyle.api import _cached_weights, read_input
-from texstyle.config import DEFAULT_STYLE_LAYERS
-from texstyle.features import VGGFeatures
-from texstyle.image import load_image, resize, save_image, to_pil
+from texstyle.experiment import (
+    METHODS,
+    Experiment,
+    exemplar_at,
+    markdown_table,
+    measure,
+    noise_cell,
+    run_cell,
+)
+from texstyle.image import load_image, save_image
+from texstyle.moments import moment_extractor
 from texstyle.report import grid
-from texstyle.stats import covariance, gram, mean
-
-METHODS = {  # column label → run options
-    "gan logreg": {"loss": "gan", "disc": "logreg"},
-    "gan quadratic": {"loss": "gan", "disc": "quadratic"},
-    "gan mlp:128": {"loss": "gan", "disc": "mlp:128"},
-    "mean": {"loss": "mean"},
-    "meancov": {"loss": "meancov"},
-    "gram": {"loss": "gram"},
-}
-
-
-def to_tensor(img: Image.Image) -> torch.Tensor:
-    return load_image(img, "result")
-
-
-def moment_gaps(extractor: VGGFeatures, image: torch.Tensor, style: torch.Tensor
-                ) -> dict[str, tuple[float, float]]:
-    """Per layer: (relative mean gap, relative covariance gap) of ``image`` against ``style``."""
-    with torch.no_grad():
-        fx, fs = extractor(image), extractor(style)
-    gaps = {}
-    for name in fx:
-        mx, ms = mean(fx[name]), mean(fs[name])
-        cx, cs = covariance(mx, gram(fx[name])), covariance(ms, gram(fs[name]))
-        gaps[name] = (float((mx - ms).norm() / ms.norm()), float((cx - cs).norm() / cs.norm()))
-    return gaps
 
 
 def main() -> None:
@@ -77,58 +55,34 @@ def main() -> None:
     args = parser.parse_args()
     extra = json.loads(args.extra)
 
-    extractor = VGGFeatures(_cached_weights("normalized"), DEFAULT_STYLE_LAYERS)
-    rows, table = [], []
-    for ex in args.exemplars:
-        style_full = read_input(f"sample:{ex}", ex)
-        h, w = style_full.shape[-2:]
-        scale = args.size / max(h, w)
-        style = resize(style_full, max(1, round(h * scale)), max(1, round(w * scale)))
-        row = [(f"sample:{ex}", to_pil(style))]
-        start = time.perf_counter()
-        noise = torch.rand(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(0))
-        table.append((ex, "uniform noise", moment_gaps(extractor, noise, style), 0.0))
+    extractor = moment_extractor()
+    experiment = Experiment(tuple(f"sample:{ex}" for ex in args.exemplars), tuple(args.methods),
+                            args.size, args.iters, args.moment_iters, args.seed)
+    for ex, source in zip(args.exemplars, experiment.exemplars):
+        style = exemplar_at(source, args.size)
+        experiment.cells.append(noise_cell(source, style, args.size, extractor))
         for label in args.methods:
-            options = dict(METHODS[label])
-            gan = options["loss"].startswith("gan")
-            options |= extra if gan else {}
-            iters = args.iters if gan else args.moment_iters
             cached = args.cache / f"{ex}-{label.replace(' ', '-').replace(':', '')}" if args.cache else None
             if cached is not None and cached.with_suffix(".json").exists():
-                image = to_tensor(Image.open(cached.with_suffix(".png")))
+                image = load_image(Image.open(cached.with_suffix(".png")), "result")
                 seconds = json.loads(cached.with_suffix(".json").read_text())["seconds"]
+                cell = measure(source, label, image, style, extractor, seconds)
             else:
-                start = time.perf_counter()
-                result = texstyle.run_texture(f"sample:{ex}", size=args.size, iters=iters,
-                                              seed=args.seed, **options)
-                seconds = time.perf_counter() - start
-                image = to_tensor(result.to_pil())  # measured as saved: 8-bit
+                cell = run_cell(source, label, size=args.size, iters=args.iters,
+                                moment_iters=args.moment_iters, seed=args.seed, extra=extra,
+                                extractor=extractor, style=style)
                 if cached is not None:
                     args.cache.mkdir(parents=True, exist_ok=True)
-                    save_image(image, cached.with_suffix(".png"), overwrite=True)
-                    cached.with_suffix(".json").write_text(json.dumps({"seconds": seconds}))
-            gaps = moment_gaps(extractor, image, style)
-            table.append((ex, label, gaps, seconds))
-            mean_gap = sum(g[0] for g in gaps.values()) / len(gaps)
-            cov_gap = sum(g[1] for g in gaps.values()) / len(gaps)
-            row.append((f"gaps {mean_gap:.2f} / {cov_gap:.2f}", to_pil(image)))
-            print(f"{ex:8s} {label:14s} mean gap {mean_gap:.3f} cov gap {cov_gap:.3f} "
-                  f"({seconds:.0f} s)", flush=True)
-        rows.append(row)
+                    save_image(cell.image, cached.with_suffix(".png"), overwrite=True)
+                    cached.with_suffix(".json").write_text(json.dumps({"seconds": cell.seconds}))
+            experiment.cells.append(cell)
+            print(f"{ex:8s} {label:14s} mean gap {cell.gaps.mean_gap:.3f} "
+                  f"cov gap {cell.gaps.cov_gap:.3f} ({cell.seconds:.0f} s)", flush=True)
 
-    sheet = grid(["exemplar", *args.methods], rows, cell=args.size,
-                 title=f"{args.size} px, seed {args.seed}; gan: Adam, {args.iters} iterations; "
-                       f"others: L-BFGS, {args.moment_iters}")
+    sheet = grid(["exemplar", *args.methods], experiment.grid_rows(), cell=args.size,
+                 title=experiment.grid_title())
     save_image(sheet, args.out, overwrite=True)
-    lines = ["| exemplar | method | mean gap | cov gap | " +
-             " | ".join(f"{n} μ / Σ" for n in DEFAULT_STYLE_LAYERS) + " | time (s) |",
-             "|---|---|---|---|" + "---|" * len(DEFAULT_STYLE_LAYERS) + "---|"]
-    for ex, label, gaps, seconds in table:
-        mg = sum(g[0] for g in gaps.values()) / len(gaps)
-        cg = sum(g[1] for g in gaps.values()) / len(gaps)
-        per = " | ".join(f"{gaps[n][0]:.2f} / {gaps[n][1]:.2f}" for n in DEFAULT_STYLE_LAYERS)
-        lines.append(f"| {ex} | {label} | {mg:.3f} | {cg:.3f} | {per} | {seconds:.0f} |")
-    text = "\n".join(lines) + "\n"
+    text = markdown_table(experiment.cells)
     if args.table is not None:
         args.table.write_text(text)
     print(text)

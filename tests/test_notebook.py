@@ -20,7 +20,6 @@ import pytest
 from PIL import Image
 
 import texstyle
-from texstyle.stats import STATISTICS
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "homework.ipynb"
 
@@ -111,9 +110,12 @@ def test_notebook_runs_in_quick_mode(nb, tmp_path, monkeypatch, capsys, one_thre
     printed = capsys.readouterr().out
     assert namespace["QUICK"] is True and "QUICK" in printed
     images = [obj for obj in displayed if isinstance(obj, Image.Image)]
-    # first texture, texture sheet, stylisation, mixing and loss curves at least
-    assert len(images) >= 5, f"only {len(images)} pictures displayed"
+    # first texture, texture sheet, stylisation, mixing, loss curves and the adversarial grid
+    assert len(images) >= 6, f"only {len(images)} pictures displayed"
     assert all(img.width > 0 and img.height > 0 for img in images)
     assert len(shown_figures) >= 3  # the scatter, the cross-entropy curves, the two clouds
-    if "gan" not in STATISTICS:
-        assert "Skipped: the adversarial statistic" in printed
+    # The adversarial section: its grid, and the gap table with both discriminators.
+    assert "mean gap" in printed and "cov gap" in printed
+    for method in ("gan logreg", "gan quadratic", "meancov"):
+        assert method in printed
+    assert "discriminator left the smaller covariance gap" in printed

@@ -37,10 +37,11 @@ def test_quick_report_writes_every_file_and_the_index_links_them(quick_report):
     linked = set(re.findall(r'(?:src|href)="([^"#]+)"', page))
     assert linked == set(FILES.values()) - {FILES["index"]}
     shown = set(re.findall(r'<img src="([^"]+)"', page))
-    assert shown == {FILES[k] for k in ("texture_sheet", "stylized_sheet", "compare_textures",
-                                        "compare_stylized", "compare_losses", "mixing", "losses")}
-    for section in ("favourites", "comparison", "mixing", "losses", "adversarial", "formulas",
-                    "timings"):
+    assert shown == {FILES[k] for k in ("texture_sheet", "stylized_sheet", "colour",
+                                        "compare_textures", "compare_stylized", "compare_losses",
+                                        "mixing", "losses", "adversarial", "adversarial_curves")}
+    for section in ("favourites", "colour", "comparison", "mixing", "losses", "adversarial",
+                    "formulas", "timings"):
         assert f'id="{section}"' in page
     assert "E_P[f fᵀ]" in page  # the theory note's formulas
 
@@ -61,7 +62,15 @@ def test_quick_report_pictures_have_the_planned_sizes(quick_report):
     with Image.open(out / FILES["mixing"]) as img:  # the two styles, then one column per blend
         assert img.size == (12 + (2 + len(plan.blends)) * (cell + 12),
                             36 + 28 + len(plan.mix_losses) * (cell + 40) + 12)
-    for name in ("texture_sheet", "stylized_sheet", "compare_losses", "losses"):
+    # The adversarial grid: the exemplar, then one column per method, one row per exemplar.
+    with Image.open(out / FILES["adversarial"]) as img:
+        assert img.size == (12 + (1 + len(plan.adv_methods)) * (cell + 12),
+                            36 + 28 + len(plan.adv_exemplars) * (cell + 40) + 12)
+    # The colour figure: content, style, plain, luminance, histogram, all 256 px tall.
+    with Image.open(out / FILES["colour"]) as img:
+        assert img.height == 28 + 256 + 2 * 12 and img.width > 5 * 256
+    for name in ("texture_sheet", "stylized_sheet", "compare_losses", "losses", "colour",
+                 "adversarial", "adversarial_curves"):
         with Image.open(out / FILES[name]) as img:
             img.load()
             assert np.asarray(img.convert("L")).std() > 1  # not blank
@@ -82,6 +91,47 @@ def test_quick_report_record_has_settings_histories_and_timings(quick_report):
     assert [cell["loss"] for cell in record["mixing"]] == [
         loss for loss in plan.mix_losses for _ in plan.blends]
     assert [cell["settings"]["style_blend"] for cell in record["mixing"]] == blends
+
+
+def test_quick_report_adversarial_section_has_the_table_and_this_runs_numbers(quick_report):
+    out, _ = quick_report
+    plan = default_plan(quick=True)
+    assert set(plan.adv_methods) == {"gan logreg", "gan quadratic", "gan mlp:128", "meancov",
+                                     "gram"}
+    record = json.loads((out / FILES["record"]).read_text())
+    cells = record["adversarial"]
+    assert [(c["exemplar"], c["method"]) for c in cells] == [
+        (ex, m) for ex in plan.adv_exemplars for m in ("uniform noise", *plan.adv_methods)]
+    for c in cells:
+        gaps = [c["mean_gap"], c["cov_gap"]] + [v for g in c["per_layer"].values()
+                                                for v in g.values()]
+        assert all(np.isfinite(gaps)) and min(gaps) >= 0, c["method"]
+        assert len(c["per_layer"]) == 5
+    runs = {c["method"]: c for c in cells if c["method"] != "uniform noise"}
+    assert all(runs[m]["settings"]["optimizer"] == "adam" for m in runs if m.startswith("gan"))
+    assert len(runs["gan logreg"]["history"]) == plan.adv_iters
+    assert runs["gram"]["settings"]["loss"] == "gram"
+    # The colour controls ran with the plain stylisation's seed and budget.
+    for mode in ("luminance", "histogram"):
+        settings = record["colour"][mode]["settings"]
+        assert settings["preserve_color"] == mode
+        assert {k: settings[k] for k in ("seed", "iters", "loss", "output_size")} == {
+            k: record["stylized"]["settings"][k] for k in ("seed", "iters", "loss", "output_size")}
+
+    page = (out / FILES["index"]).read_text(encoding="utf-8")
+    section = re.search(r'<section id="adversarial">(.*?)</section>', page, re.DOTALL).group(1)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", section)
+    assert len(plan.adv_exemplars) == 1  # so the averages are the one exemplar's gaps
+    averages = {r[0]: (float(r[1]), float(r[2])) for r in rows if r[0] in runs}
+    assert set(averages) == set(plan.adv_methods)  # one average row per method
+    for method, (mean_gap, cov_gap) in averages.items():
+        assert mean_gap == pytest.approx(runs[method]["mean_gap"], abs=5e-4)
+        assert cov_gap == pytest.approx(runs[method]["cov_gap"], abs=5e-4)
+    # The analysis names the discriminator that left the smaller covariance gap in this run.
+    lin, quad = runs["gan logreg"]["cov_gap"], runs["gan quadratic"]["cov_gap"]
+    winner = "quadratic" if quad < lin else "logreg"
+    assert f"the <code>{winner}</code> discriminator left the smaller covariance gap" in section
+    assert f"{min(lin, quad):.3f}" in section
 
 
 def one_line_error(capsys, argv: list[str], *patterns: str) -> None:
@@ -140,6 +190,7 @@ def test_plan_from_folder_assigns_photos_and_styles(tmp_path):
     assert names(plan.textures) == ["m.png", "z.png"]
     assert names(plan.mix) == ["m.png", "z.png"]
     assert [names(p) for p in plan.pairs] == [["content_a.png", "m.png"], ["photo_b.jpg", "z.png"]]
+    assert names(plan.adv_exemplars) == ["m.png"]  # quick: one exemplar, the folder's first
     assert plan.size == default_plan(quick=True).size
 
 

@@ -3,14 +3,22 @@
 from .api import RunResult, run_stylize, run_texture, stylize, synthesize_texture
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
+from .experiment import Experiment, ExperimentCell, run_cell, run_experiment
+from .moments import MomentGaps, feature_moment_gaps
 from .optimize import Progress
 
 __all__ = [
+    "Experiment",
+    "ExperimentCell",
+    "MomentGaps",
     "Progress",
     "RunResult",
     "StylizeSettings",
     "TexstyleError",
     "TextureSettings",
+    "feature_moment_gaps",
+    "run_cell",
+    "run_experiment",
     "run_stylize",
     "run_texture",
     "stylize",

@@ -6,10 +6,13 @@ function that turns the results into files (``render_report``: name → picture 
 here writes a file or prints; the CLI checks every planned name before any work, renders progress
 and writes atomically, as for the other commands.
 
+The favourite stylisation is also shown with both colour controls (``preserve_color``), and the
+adversarial experiment of docs/adversarial.md (``experiment.py``) runs as its own stages.
+
 Inputs default to the package's own ``sample:`` images, so the report needs no downloads; a folder
 of other images can replace them (``plan_from_folder``).  ``quick`` plans a tiny version (48 px, a
-few iterations at each level) that exercises every step in about a minute on two CPU cores: that is
-what CI runs.
+few iterations at each level) that exercises every step in under a minute on two CPU cores: that
+is what CI runs.
 """
 
 from __future__ import annotations
@@ -37,10 +40,20 @@ from .compare import (
     run_compare,
     source_label,
 )
+from .config import DEFAULT_STYLE_LAYERS
 from .errors import TexstyleError
+from .experiment import (
+    NOISE,
+    Experiment,
+    ExperimentCell,
+    exemplar_at,
+    noise_cell,
+    run_cell,
+)
 from .image import OUTPUT_FORMATS, to_pil
+from .moments import moment_extractor
 from .optimize import Progress
-from .report import contact_sheet, grid, loss_plot
+from .report import contact_sheet, gan_curves, grid, loss_plot
 from .stats import STATISTICS
 
 # Every file the report writes, by role; the CLI checks them all before any work.
@@ -49,16 +62,23 @@ FILES = {
     "texture_sheet": "texture_sheet.png",
     "stylized": "stylized.png",
     "stylized_sheet": "stylized_sheet.png",
+    "colour": "colour.png",
     "compare_textures": "compare_textures.png",
     "compare_stylized": "compare_stylized.png",
     "compare_losses": "compare_losses.png",
     "mixing": "mixing.png",
     "losses": "losses.png",
+    "adversarial": "adversarial.png",
+    "adversarial_curves": "adversarial_curves.png",
     "record": "report.json",
     "index": "index.html",
 }
 
 PHOTO_PREFIXES = ("photo", "content")  # --images: file names that mark a content photo
+COLOUR_MODES = ("luminance", "histogram")  # shown next to the plain favourite stylisation
+# The adversarial experiment's columns: the three discriminators and the two fixed statistics
+# they are compared with (docs/adversarial.md also runs `mean`; left out here to save a run).
+ADVERSARIAL_METHODS = ("gan logreg", "gan quadratic", "gan mlp:128", "meancov", "gram")
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,11 @@ class ReportPlan:
     compare_iters: int
     mix_size: int
     mix_iters: int
+    adv_exemplars: tuple[str, ...]  # the adversarial experiment: rows
+    adv_methods: tuple[str, ...]  # columns (labels of experiment.METHODS)
+    adv_size: int
+    adv_iters: int  # Adam iterations of every GAN run
+    adv_moment_iters: int  # L-BFGS evaluations of the fixed statistics' runs
     seed: int = 0
     device: str = "auto"
     quick: bool = False
@@ -94,7 +119,7 @@ def default_plan(*, quick: bool = False, seed: int = 0, device: str = "auto") ->
         texture="sample:mosaic", texture_loss="swd",
         photo="sample:cat", photo_style="sample:mosaic", photo_loss="gram",
         textures=DEFAULT_TEXTURES, pairs=DEFAULT_PAIRS, losses=tuple(STATISTICS),
-        mix=("sample:brick", "sample:cells"), **_budget(quick),
+        mix=("sample:brick", "sample:cells"), adv_methods=ADVERSARIAL_METHODS, **_budget(quick),
         seed=seed, device=device, quick=quick,
     )
 
@@ -103,9 +128,15 @@ def _budget(quick: bool) -> dict[str, Any]:
     """Sizes and iterations: the commands' own defaults, or a tiny version for CI."""
     if quick:
         return {"size": 48, "iters": 4, "compare_size": 48, "compare_iters": 2, "mix_size": 48,
-                "mix_iters": 3, "blends": (1.0, 0.5, 0.0), "mix_losses": ("gram", "swd")}
+                "mix_iters": 3, "blends": (1.0, 0.5, 0.0), "mix_losses": ("gram", "swd"),
+                "adv_exemplars": ("sample:cells",), "adv_size": 48, "adv_iters": 8,
+                "adv_moment_iters": 4}
+    # The adversarial budget is docs/adversarial.md's: 128 px, 150 Adam iterations / 150 L-BFGS
+    # evaluations, on the three exemplars of its table.
     return {"size": 256, "iters": None, "compare_size": 128, "compare_iters": 100, "mix_size": 128,
-            "mix_iters": 100, "blends": (1.0, 0.75, 0.5, 0.25, 0.0), "mix_losses": ("gram", "swd")}
+            "mix_iters": 100, "blends": (1.0, 0.75, 0.5, 0.25, 0.0), "mix_losses": ("gram", "swd"),
+            "adv_exemplars": ("sample:cells", "sample:brick", "sample:mosaic"), "adv_size": 128,
+            "adv_iters": 150, "adv_moment_iters": 150}
 
 
 def plan_from_folder(folder: Path, *, quick: bool = False, seed: int = 0,
@@ -124,9 +155,10 @@ def plan_from_folder(folder: Path, *, quick: bool = False, seed: int = 0,
             f"{len(styles)} style image(s)")
     rows = min(3, max(len(photos), len(styles)))
     pairs = tuple((photos[i % len(photos)], styles[i % len(styles)]) for i in range(rows))
-    return replace(default_plan(quick=quick, seed=seed, device=device),
-                   texture=styles[0], photo=photos[0], photo_style=styles[0],
-                   textures=tuple(styles[:3]), pairs=pairs, mix=(styles[0], styles[1]))
+    plan = default_plan(quick=quick, seed=seed, device=device)
+    return replace(plan, texture=styles[0], photo=photos[0], photo_style=styles[0],
+                   textures=tuple(styles[:3]), pairs=pairs, mix=(styles[0], styles[1]),
+                   adv_exemplars=tuple(styles[:len(plan.adv_exemplars)]))
 
 
 def find_images(folder: Path) -> tuple[list[str], list[str]]:
@@ -149,7 +181,8 @@ def planned_files(plan: ReportPlan) -> list[str]:
 def plan_inputs(plan: ReportPlan) -> list[str]:
     """Every input the plan reads (so the CLI can refuse to write over one)."""
     return list(dict.fromkeys([plan.texture, plan.photo, plan.photo_style, *plan.textures,
-                               *(s for pair in plan.pairs for s in pair), *plan.mix]))
+                               *(s for pair in plan.pairs for s in pair), *plan.mix,
+                               *plan.adv_exemplars]))
 
 
 # ---- running ------------------------------------------------------------------------------------
@@ -178,7 +211,7 @@ class MixCell:
 
 @dataclass
 class Report:
-    """Everything the report shows.  ``adversarial`` is the hook for issue 4's experiment."""
+    """Everything the report shows."""
 
     plan: ReportPlan
     texture: RunResult
@@ -186,14 +219,19 @@ class Report:
     comparison: Comparison
     mixing: list[MixCell]
     wall_s: dict[str, float]  # wall-clock seconds per stage
-    adversarial: Any = None
+    adversarial: Experiment | None = None
+    colour: dict[str, RunResult] = field(default_factory=dict)  # preserve_color mode → result
     environment: dict[str, str] = field(default_factory=dict)
 
 
 def stage_names(plan: ReportPlan) -> list[str]:
-    return (["favourite texture", "favourite stylisation", "comparison sheets"]
+    return (["favourite texture", "favourite stylisation"]
+            + [f"colour control ({mode})" for mode in COLOUR_MODES]
+            + ["comparison sheets"]
             + [f"mixing ({loss}, {blend:.2f} / {1 - blend:.2f})"
-               for loss in plan.mix_losses for blend in plan.blends])
+               for loss in plan.mix_losses for blend in plan.blends]
+            + [f"adversarial ({source_label(ex)}, {method})"
+               for ex in plan.adv_exemplars for method in plan.adv_methods])
 
 
 def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Report:
@@ -205,6 +243,7 @@ def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Repo
         read_input(source, "report input")
     stages = stage_names(plan)
     wall: dict[str, float] = {}
+    position = iter(range(len(stages)))  # stages run in the order stage_names lists them
 
     def staged(index: int) -> Callable[[Progress], None] | None:
         if callback is None:
@@ -212,40 +251,60 @@ def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Repo
         return lambda p: callback(ReportProgress(stages[index], index + 1, len(stages),
                                                  p.iteration, p.total))
 
-    def timed(index: int, job: Callable[[], Any]) -> Any:
+    def sheet_progress(index: int) -> Callable[[SheetProgress], None]:
+        def report(s: SheetProgress) -> None:
+            if callback is not None:
+                callback(ReportProgress(stages[index], index + 1, len(stages), s.iteration,
+                                        s.total))
+        return report
+
+    def timed(job: Callable[[int], Any]) -> Any:
+        """Run the next stage; ``job`` gets its index (for its progress callback)."""
+        index = next(position)
         start = time.perf_counter()
-        out = job()
+        out = job(index)
         wall[stages[index]] = round(time.perf_counter() - start, 3)
         return out
 
     common = {"seed": plan.seed, "device": plan.device}
     iters = {"iters": plan.iters} if plan.iters is not None else {}
-    texture = timed(0, lambda: run_texture(plan.texture, loss=plan.texture_loss, size=plan.size,
-                                           callback=staged(0), **iters, **common))
-    stylized = timed(1, lambda: run_stylize(plan.photo, plan.photo_style, loss=plan.photo_loss,
-                                            size=plan.size, callback=staged(1), **iters, **common))
+    texture = timed(lambda i: run_texture(plan.texture, loss=plan.texture_loss, size=plan.size,
+                                          callback=staged(i), **iters, **common))
 
-    def sheet_progress(s: SheetProgress) -> None:
-        if callback is not None:
-            callback(ReportProgress(stages[2], 3, len(stages), s.iteration, s.total))
+    def stylize(index: int, mode: str = "none") -> RunResult:
+        # The colour controls run with the plain run's seed and budget: only the colours differ.
+        return run_stylize(plan.photo, plan.photo_style, loss=plan.photo_loss, size=plan.size,
+                           preserve_color=mode, callback=staged(index), **iters, **common)
 
-    comparison = timed(2, lambda: run_compare(
+    stylized = timed(stylize)
+    colour = {mode: timed(lambda i, mode=mode: stylize(i, mode)) for mode in COLOUR_MODES}
+    comparison = timed(lambda i: run_compare(
         plan.textures, plan.pairs, losses=plan.losses, size=plan.compare_size,
-        iters=plan.compare_iters, callback=sheet_progress, **common))
+        iters=plan.compare_iters, callback=sheet_progress(i), **common))
     mixing = []
-    index = 3
     for loss in plan.mix_losses:
         for blend in plan.blends:
-            result = timed(index, lambda i=index, loss=loss, blend=blend: run_texture(
+            result = timed(lambda i, loss=loss, blend=blend: run_texture(
                 list(plan.mix), loss=loss, style_blend=(blend, 1 - blend), size=plan.mix_size,
                 iters=plan.mix_iters, callback=staged(i), **common))
             mixing.append(MixCell(loss, blend, result))
-            index += 1
+    adversarial = Experiment(plan.adv_exemplars, plan.adv_methods, plan.adv_size, plan.adv_iters,
+                             plan.adv_moment_iters, plan.seed)
+    extractor = moment_extractor()
+    for source in plan.adv_exemplars:
+        style = exemplar_at(source, plan.adv_size)
+        adversarial.cells.append(noise_cell(source, style, plan.adv_size, extractor))
+        for method in plan.adv_methods:
+            adversarial.cells.append(timed(lambda i, source=source, method=method, style=style:
+                run_cell(source, method, size=plan.adv_size, iters=plan.adv_iters,
+                         moment_iters=plan.adv_moment_iters, callback=staged(i),
+                         extractor=extractor, style=style, **common)))
     environment = {"texstyle": __version__, "torch": torch.__version__,
                    "python": platform.python_version(), "machine": platform.machine(),
                    "torch threads": str(torch.get_num_threads()),
                    "device": texture.settings["device"]}
-    return Report(plan, texture, stylized, comparison, mixing, wall, environment=environment)
+    return Report(plan, texture, stylized, comparison, mixing, wall, adversarial=adversarial,
+                  colour=colour, environment=environment)
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -276,6 +335,7 @@ def render_report(report: Report) -> dict[str, Image.Image | str]:
           (f"style: {source_label(plan.photo_style)}", _input(plan.photo_style)),
           (f"stylised ({plan.photo_loss})", report.stylized.to_pil())]],
         height=max(256, plan.size))
+    files[FILES["colour"]] = colour_figure(report)
     files.update(comparison_figures(report.comparison))
     files[FILES["mixing"]] = mixing_grid(plan, report.mixing)
     files[FILES["losses"]] = loss_plot(
@@ -285,6 +345,7 @@ def render_report(report: Report) -> dict[str, Image.Image | str]:
                                 for c in report.mixing if c.loss == loss}
            for loss in plan.mix_losses},
         title="style loss per iteration (each run's own statistic)")
+    files.update(adversarial_figures(report))
     files[FILES["record"]] = json.dumps(report_record(report), indent=1, default=str) + "\n"
     files[FILES["index"]] = index_html(report)
     return files
@@ -304,6 +365,42 @@ def comparison_figures(comparison: Comparison) -> dict[str, Image.Image]:
         title="style loss per iteration: textures (solid) and stylised (dashed)",
         level_starts=level_starts(comparison))
     return out
+
+
+def colour_figure(report: Report) -> Image.Image:
+    """Content, style, then the favourite stylisation plain and under each colour control."""
+    plan = report.plan
+    return contact_sheet(
+        [[(f"content: {source_label(plan.photo)}", _input(plan.photo)),
+          (f"style: {source_label(plan.photo_style)}", _input(plan.photo_style)),
+          ("plain", report.stylized.to_pil()),
+          *((f"preserve_color={mode}", report.colour[mode].to_pil()) for mode in COLOUR_MODES)]],
+        height=max(256, plan.size))
+
+
+def adversarial_figures(report: Report) -> dict[str, Image.Image]:
+    """The experiment's labelled grid and the D training curves of one GAN run."""
+    exp = report.adversarial
+    if exp is None:
+        raise ValueError("the report has no adversarial experiment")
+    out = {FILES["adversarial"]: grid(["exemplar", *exp.methods], exp.grid_rows(),
+                                      cell=max(exp.size, 128), title=exp.grid_title())}
+    curves = curves_cell(exp)
+    result = curves.result
+    assert result is not None  # a cell run in this report
+    out[FILES["adversarial_curves"]] = gan_curves(
+        result.history, result.settings.get("style_layers", DEFAULT_STYLE_LAYERS),
+        title=f"{source_label(curves.exemplar)}, {curves.method}: discriminator per layer")
+    return out
+
+
+def curves_cell(exp: Experiment) -> ExperimentCell:
+    """The GAN run whose training curves are shown: the first exemplar's first GAN method."""
+    for method in exp.methods:
+        cell = exp.cell(exp.exemplars[0], method)
+        if cell.result is not None and any(k.startswith("d_acc/") for k in cell.result.history[-1]):
+            return cell
+    raise ValueError("the adversarial experiment has no GAN run with training curves")
 
 
 def mixing_grid(plan: ReportPlan, cells: Sequence[MixCell]) -> Image.Image:
@@ -332,16 +429,152 @@ def report_record(report: Report) -> dict[str, Any]:
         "comparison": report.comparison.record(),
         "mixing": [{"loss": c.loss, "blend": [c.blend, 1 - c.blend]} | run(c.result)
                    for c in report.mixing],
+        "colour": {mode: run(r) for mode, r in report.colour.items()},
+        "adversarial": [
+            {"exemplar": c.exemplar, "method": c.method, "seconds": round(c.seconds, 3),
+             "mean_gap": c.gaps.mean_gap, "cov_gap": c.gaps.cov_gap,
+             "per_layer": {name: {"mean_gap": m, "cov_gap": v}
+                           for name, (m, v) in c.gaps.per_layer.items()}}
+            | ({"settings": c.result.settings, "history": c.result.history} if c.result else {})
+            for c in (report.adversarial.cells if report.adversarial else [])],
     }
 
 
 def adversarial_section(report: Report) -> Section:
-    """Hook for the adversarial experiment (issue 4): the lead wires its figures and numbers here
-    (and runs the experiment in ``run_report``, storing it in ``Report.adversarial``)."""
-    return Section("adversarial", "Adversarial experiment",
-                   "<p><em>Not yet wired: the adversarial statistic (issue 4) will add its "
-                   "experiment here — discriminator accuracies per statistic, linear versus "
-                   "quadratic, as discussed in the theory note.</em></p>")
+    """The experiment of docs/adversarial.md: pictures, the gap tables, D's curves, and what this
+    run's numbers say (every number in the text is read from the run, none is written in)."""
+    exp = report.adversarial
+    if exp is None:
+        return Section("adversarial", "Adversarial experiment", "<p>Not run.</p>")
+    curves = curves_cell(exp)
+    body = (
+        f"<p>Which discriminator matches what (<code>docs/adversarial.md</code>, "
+        f"<code>docs/theory.md</code> §5): GAN-only textures (<code>--loss gan</code>) with a "
+        f"linear (<code>logreg</code>), a quadratic and an MLP discriminator, next to the fixed "
+        f"statistics they should emulate. Every cell: {exp.size} px, seed {exp.seed}; GAN runs "
+        f"take {exp.iters} Adam iterations, the others {exp.moment_iters} L-BFGS evaluations. "
+        f"For each output X and exemplar S, at each style layer, the relative gaps "
+        f"‖μ<sub>X</sub> − μ<sub>S</sub>‖ / ‖μ<sub>S</sub>‖ of the feature means and "
+        f"‖Σ<sub>X</sub> − Σ<sub>S</sub>‖<sub>F</sub> / ‖Σ<sub>S</sub>‖<sub>F</sub> of the "
+        f"feature covariances (<code>texstyle.feature_moment_gaps</code>), averaged over the "
+        f"{len(DEFAULT_STYLE_LAYERS)} layers; uniform noise gives the scale.</p>"
+        + _gap_average_table(exp) + adversarial_analysis(exp) + _gap_table(exp))
+    figures = (
+        (FILES["adversarial"], ("One row per exemplar, one column per method; each cell is "
+                                "labelled with its mean / covariance gap.")),
+        (FILES["adversarial_curves"],
+         (f"{source_label(curves.exemplar)}, {curves.method}: discriminator accuracy, "
+          f"discriminator loss and generator loss per layer; dotted: chance.")),
+    )
+    return Section("adversarial", "Adversarial experiment", body, figures)
+
+
+def adversarial_analysis(exp: Experiment) -> str:
+    """A paragraph of what this run's gaps say about the theory's predictions (HTML)."""
+    avg = {m: exp.average(m) for m in (NOISE, *exp.methods)}
+    gan = [m for m in exp.methods if m.startswith("gan")]
+    fixed = [m for m in exp.methods if not m.startswith("gan")]
+    points = [(f"Uniform noise sits at {avg[NOISE][0]:.2f} / {avg[NOISE][1]:.2f} "
+               f"(mean / covariance gap, averaged over the exemplars).")]
+    if "gan logreg" in exp.methods and "gan quadratic" in exp.methods:
+        lin, quad = avg["gan logreg"][1], avg["gan quadratic"][1]
+        wins = [ex for ex in exp.exemplars if exp.cell(ex, "gan quadratic").gaps.cov_gap
+                < exp.cell(ex, "gan logreg").gaps.cov_gap]
+        better, worse = ("quadratic", "logreg") if quad < lin else ("logreg", "quadratic")
+        verdict = ("as the theory predicts: only the quadratic one can see a covariance "
+                   "difference" if quad < lin else
+                   "against the theory's prediction (only the quadratic one can see covariances): "
+                   "at this budget the game is far from its equilibrium")
+        points.append(
+            f"In this run the <code>{better}</code> discriminator left the smaller covariance gap "
+            f"({min(lin, quad):.3f} against <code>{worse}</code>'s {max(lin, quad):.3f}), "
+            f"{verdict}; quadratic was smaller on {len(wins)} of {len(exp.exemplars)} "
+            f"exemplar(s){_which(wins)}.")
+    if gan and fixed:
+        gan_mean = [avg[m][0] for m in gan]
+        fixed_mean = [avg[m][0] for m in fixed]
+        points.append(
+            f"Mean gaps: {_span(gan_mean)} for the GAN runs against {_span(fixed_mean)} for "
+            f"{', '.join(fixed)} — " + (
+                "the fixed statistics with L-BFGS match the means more closely at equal budget."
+                if min(gan_mean) > max(fixed_mean) else
+                "the GAN runs are level with the fixed statistics here."
+                if max(gan_mean) >= min(fixed_mean) else
+                "the GAN runs match the means more closely here."))
+    if "meancov" in exp.methods and gan:
+        best = min(gan, key=lambda m: avg[m][1])
+        mc = avg["meancov"][1]
+        points.append(
+            f"<code>meancov</code>, which matches covariances directly, left {mc:.3f}; the best "
+            f"GAN run (<code>{best}</code>) {avg[best][1]:.3f}"
+            + (", so a discriminator that could see covariances did not yet match them as well "
+               "as matching them outright." if mc < avg[best][1] else "."))
+    acc = _final_accuracy(curves_cell(exp))
+    if acc is not None:
+        points.append(f"At the end of the curves' run D still classified {100 * acc:.0f} % of positions "
+                      f"correctly on average over the layers (chance: 50 %): "
+                      + ("the game had not settled." if acc > 0.55 else "close to chance."))
+    return "<p><strong>What this run says.</strong> " + " ".join(points) + "</p>"
+
+
+def _final_accuracy(cell: ExperimentCell) -> float | None:
+    last = cell.result.history[-1] if cell.result is not None else {}
+    accs = [v for k, v in last.items() if k.startswith("d_acc/")]
+    return sum(accs) / len(accs) if accs else None
+
+
+def _span(values: Sequence[float]) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.3f}" if round(lo, 3) == round(hi, 3) else f"{lo:.3f}–{hi:.3f}"
+
+
+def _which(exemplars: Sequence[str]) -> str:
+    return f" ({', '.join(source_label(e) for e in exemplars)})" if exemplars else ""
+
+
+def _gap_average_table(exp: Experiment) -> str:
+    head = "<tr><th>method</th><th>mean gap</th><th>cov gap</th><th>time (s)</th></tr>"
+    rows = ""
+    for method in (NOISE, *exp.methods):
+        m, v = exp.average(method)
+        seconds = sum(exp.cell(ex, method).seconds for ex in exp.exemplars)
+        rows += (f"<tr><td>{_e(method)}</td><td>{m:.3f}</td><td>{v:.3f}</td>"
+                 f"<td>{seconds:.1f}</td></tr>")
+    return (f"<p>Averaged over the {len(exp.exemplars)} exemplar(s) (time: summed):</p>"
+            f"<table>{head}{rows}</table>")
+
+
+def _gap_table(exp: Experiment) -> str:
+    layers = list(exp.cells[0].gaps.per_layer)
+    head = ("<tr><th>exemplar</th><th>method</th><th>mean gap</th><th>cov gap</th>"
+            + "".join(f"<th>{_e(n)} μ / Σ</th>" for n in layers) + "<th>time (s)</th></tr>")
+    rows = ""
+    for c in exp.cells:
+        per = "".join(f"<td>{c.gaps.per_layer[n][0]:.2f} / {c.gaps.per_layer[n][1]:.2f}</td>"
+                      for n in layers)
+        rows += (f"<tr><td>{_e(source_label(c.exemplar))}</td><td>{_e(c.method)}</td>"
+                 f"<td>{c.gaps.mean_gap:.3f}</td><td>{c.gaps.cov_gap:.3f}</td>{per}"
+                 f"<td>{c.seconds:.1f}</td></tr>")
+    return (f"<p>Per exemplar and layer (mean gap / covariance gap):</p>"
+            f"<table>{head}{rows}</table>")
+
+
+def _colour_section(report: Report) -> Section:
+    plan = report.plan
+    body = (f"<p>The favourite stylisation again, with the same seed, size and budget, under "
+            f"each colour control (Gatys et al., \"Preserving Color in Neural Artistic Style "
+            f"Transfer\", 2016; <code>--preserve-color</code>): <code>luminance</code> "
+            f"transfers the style on the luma channel only and puts the content's chroma (YIQ) "
+            f"back; <code>histogram</code> first maps the style image's colours so that their "
+            f"RGB mean and covariance equal the content's. Final style loss: plain "
+            f"{_final(report.stylized, 'style'):.3g}"
+            + "".join(f", {mode} {_final(r, 'style'):.3g}" for mode, r in report.colour.items())
+            + " (each measured against its own, recoloured or grey, style targets).</p>")
+    caption = (f"Content ({source_label(plan.photo)}), style ({source_label(plan.photo_style)}), "
+               f"then {plan.photo_loss} stylisations: plain, keeping the content's colours "
+               f"through luminance-only transfer, and through colour histogram matching of the "
+               f"style.")
+    return Section("colour", "Colour control", body, ((FILES["colour"], caption),))
 
 
 # The formulas of docs/theory.md, in plain Unicode so the page reads offline without MathJax.
@@ -372,6 +605,7 @@ def index_html(report: Report) -> str:
     plan = report.plan
     sections = [
         _favourites_section(report),
+        _colour_section(report),
         _comparison_section(report),
         _mixing_section(report),
         Section("losses", "Loss curves",
