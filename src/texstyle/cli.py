@@ -250,8 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report", help="regenerate every deliverable into one folder with an index.html",
-        description="Favourite texture and stylisation, the statistics comparison sheets, style "
-                    "mixing and loss curves, with captions, settings, timings and the theory "
+        description="Favourite texture and stylisation, colour control, the statistics "
+                    "comparison sheets, style mixing, the adversarial experiment and loss "
+                    "curves, with captions, settings, timings and the theory "
                     "note's formulas in OUTDIR/index.html (full record in OUTDIR/report.json).")
     rep.add_argument("out_dir", type=Path, metavar="OUTDIR", help="folder for the report")
     rep.add_argument("--images", type=Path, metavar="DIR",
