@@ -597,7 +597,8 @@ class _SheetRenderer:
 
 def _report(args: argparse.Namespace) -> int:
     """Everything into one folder; every file name is checked before the first run starts."""
-    from .reportbuild import render_report, run_report
+    from .reportbuild import run_report
+    from .reportrender import render_report
 
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
