@@ -209,10 +209,8 @@ def _run(
     if settings.tile and max(out_hw) > settings.refine_tile:
         raise TexstyleError(f"--tile works up to --refine-tile ({settings.refine_tile} px); "
                             f"the output is {out_hw[1]}x{out_hw[0]} px")
-    # The adversarial loss is never tiled (its discriminators see the whole level).
     tiles = [len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
-             if max(hw) > settings.refine_tile and not is_gan(settings.loss) else 0
-             for hw in shapes]
+             if _is_tiled(hw, settings) else 0 for hw in shapes]
     budgets = level_budgets(shapes, settings.iters, settings.fine_iters, [t > 0 for t in tiles],
                             settings.print_iters)
     evaluations = [n * max(1, t) for n, t in zip(budgets, tiles)]
@@ -318,6 +316,12 @@ def _run(
     return RunResult(image.cpu(), history, resolved(), elapsed)
 
 
+def _is_tiled(hw: tuple[int, int], settings: TextureSettings) -> bool:
+    """Whether a level of size ``hw`` is refined in tiles (tiled.py).  The adversarial loss never
+    is: its discriminators see the whole level."""
+    return max(hw) > settings.refine_tile and not is_gan(settings.loss)
+
+
 def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
                   style_images: list[torch.Tensor], content_full: torch.Tensor | None,
                   layers: list[str], device: torch.device) -> None:
@@ -335,7 +339,7 @@ def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
         hw = fit_long_side(*out_hw, long_side)
         styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
                   for img in style_images]
-        tiled = max(hw) > settings.refine_tile and not is_gan(settings.loss)
+        tiled = _is_tiled(hw, settings)
         # Tiled refinement (tiled.py) holds one tile's activations and optimiser state at a time,
         # plus a few whole-image buffers and each tile's stored statistics.
         work = (min(hw[0], settings.refine_tile), min(hw[1], settings.refine_tile)) if tiled else hw
