@@ -7,7 +7,7 @@ exemplar's VGG-19 features, averaged over the five layers.  Writes a labelled gr
 Markdown table (also written to --table).
 
     PYTHONPATH=src python benchmarks/adversarial_experiment.py \\
-        --out docs/images/adversarial-textures.jpg --iters 150 [--cache DIR]
+        --out docs/images/adversarial-textures.jpg --iters 600 [--cache DIR]
 
 With ``--cache DIR`` every cell is stored as it finishes and reused by later runs, so the three
 exemplars can be run as three processes (``--exemplars cells`` …) and assembled by a last run.
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--exemplars", nargs="+", default=["cells", "brick", "mosaic"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--iters", type=int, default=300, help="iterations of every GAN run")
+    parser.add_argument("--iters", type=int, default=600, help="iterations of every GAN run")
     parser.add_argument("--moment-iters", type=int, default=150,
                         help="L-BFGS evaluations of the gram / meancov runs (the CLI default)")
     parser.add_argument("--seed", type=int, default=0)

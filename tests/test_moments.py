@@ -20,6 +20,7 @@ from texstyle.experiment import (
     ExperimentCell,
     markdown_table,
     method_options,
+    run_cell,
     run_experiment,
 )
 from texstyle.features import VGGFeatures
@@ -131,3 +132,13 @@ def test_experiment_averages_and_table():
     assert len(table) == 2 + 4
     assert table[3] == "| a | gram | 0.200 | 0.200 | 0.20 / 0.10 | 0.20 / 0.30 | 2 |"
     assert set(METHODS) >= {"gan logreg", "gan quadratic", "gan mlp:128", "meancov", "gram"}
+
+
+@pytest.mark.parametrize("method", ["gan logreg", "gram"])
+def test_run_cell_optimises_at_one_level_with_its_own_budget(method):
+    # At 128 px a default texture run has two levels (64 and 128 px).
+    cell = run_cell("sample:cells", method, size=128, iters=3, moment_iters=2, device="cpu")
+    settings = cell.result.settings
+    assert settings["levels"] == [[128, 128]]
+    assert settings["level_iters"] == [3 if method.startswith("gan") else 2]
+    assert cell.image.shape[-2:] == (128, 128)

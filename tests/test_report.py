@@ -96,8 +96,8 @@ def test_quick_report_record_has_settings_histories_and_timings(quick_report):
 def test_quick_report_adversarial_section_has_the_table_and_this_runs_numbers(quick_report):
     out, _ = quick_report
     plan = default_plan(quick=True)
-    assert set(plan.adv_methods) == {"gan logreg", "gan quadratic", "gan mlp:128", "meancov",
-                                     "gram"}
+    assert set(plan.adv_methods) == {"gan logreg", "gan quadratic", "gan mlp:128", "mean",
+                                     "meancov", "gram"}
     record = json.loads((out / FILES["record"]).read_text())
     cells = record["adversarial"]
     assert [(c["exemplar"], c["method"]) for c in cells] == [
@@ -110,6 +110,8 @@ def test_quick_report_adversarial_section_has_the_table_and_this_runs_numbers(qu
     runs = {c["method"]: c for c in cells if c["method"] != "uniform noise"}
     assert all(runs[m]["settings"]["optimizer"] == "adam" for m in runs if m.startswith("gan"))
     assert len(runs["gan logreg"]["history"]) == plan.adv_iters
+    # Every cell is one level at the experiment's size: the gaps measure statistics, not schedules.
+    assert all(runs[m]["settings"]["levels"] == [[plan.adv_size, plan.adv_size]] for m in runs)
     assert runs["gram"]["settings"]["loss"] == "gram"
     # The colour controls ran with the plain stylisation's seed and budget.
     for mode in ("luminance", "histogram"):
