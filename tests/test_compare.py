@@ -14,9 +14,10 @@ import pytest
 from PIL import Image
 
 from cli_helpers import run_cli
-from texstyle import TexstyleError
+from texstyle import TexstyleError, cli
 from texstyle.cli import main
 from texstyle.compare import parse_pair, run_compare
+from texstyle.errors import Interrupted
 from texstyle.image import to_pil
 from texstyle.report import grid, loss_plot
 
@@ -180,3 +181,51 @@ def test_cli_refuses_existing_output_without_overwrite(tmp_path):
     assert_one_line_error(proc, "exists", "losses.png", "--overwrite")
     assert sorted(p.name for p in out.iterdir()) == ["losses.png"]
     assert (out / "losses.png").read_bytes() == b"mine"
+
+
+def interrupt_in_cell(cell: int):
+    """A sheet callback that presses Ctrl-C at the first iteration of ``cell``."""
+    def callback(s):
+        if s.cell == cell:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_ctrl_c_keeps_the_finished_cells_and_the_running_ones_best_image():
+    with pytest.raises(Interrupted) as caught:
+        run_compare(["sample:brick"], [("sample:cat", "sample:mosaic")], losses=LOSSES,
+                    size=SIZE, iters=ITERS, seed=SEED, device="cpu", callback=interrupt_in_cell(3))
+    partial = caught.value.partial
+    assert partial.interrupted == ("stylized", "cat + mosaic", "gram")
+    textures, stylized = partial.grids
+    assert list(textures.rows[0].results) == list(LOSSES)
+    assert list(stylized.rows[0].results) == ["gram"]  # interrupted at its first iteration
+    columns, rows = partial.table(stylized)
+    labels = [label for label, _ in rows[0]]
+    assert labels[2].startswith("interrupted, style ") and labels[3] == "not run"
+    assert grid(columns, rows, cell=64).size == grid_size(4, 1, 64, title=False)
+    assert json.loads(json.dumps(partial.record(), default=str))["interrupted"] == {
+        "grid": "stylized", "row": "cat + mosaic", "loss": "gram"}
+
+
+def test_cli_ctrl_c_writes_the_sheet_so_far_under_partial_names(tmp_path, monkeypatch, capsys):
+    real = cli.run_compare
+    monkeypatch.setattr(cli, "run_compare",
+                        lambda *a, **k: real(*a, **k | {"callback": interrupt_in_cell(2)}))
+    out = tmp_path / "sheet"
+    out.mkdir()
+    (out / "textures.partial.png").write_bytes(b"an earlier partial sheet")
+    args = ["compare", "--textures", "sample:brick", "--pairs", "sample:cat:sample:mosaic",
+            *TINY, "--out-dir", str(out)]
+    assert main(args) == 130
+    assert sorted(p.name for p in out.iterdir()) == [
+        "compare.partial.json", "losses.partial.png", "stylized.partial.png",
+        "textures.partial-2.png", "textures.partial.png"]
+    assert (out / "textures.partial.png").read_bytes() == b"an earlier partial sheet"
+    with Image.open(out / "textures.partial-2.png") as img:
+        assert img.size == grid_size(3, 1, 128)
+    record = json.loads((out / "compare.partial.json").read_text())
+    assert record["interrupted"] == {"grid": "textures", "row": "brick", "loss": "mean"}
+    assert list(record["grids"]["stylized"]["rows"][0]["cells"]) == []
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "interrupted in textures: brick / mean; saved 2 of 4 cells" in message

@@ -497,6 +497,9 @@ def _demo(args: argparse.Namespace) -> int:
         render = _Renderer(target, None, args.overwrite, quiet=args.quiet, label=name)
         try:
             results[name] = job(render)
+        except Interrupted as exc:
+            render.close()
+            return _save_partial(exc.partial, target, None)  # earlier jobs are already written
         finally:
             render.close()
         _write_result(results[name], target, overwrite=args.overwrite)
@@ -541,6 +544,9 @@ def _compare(args: argparse.Namespace) -> int:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
                              callback=render)
+    except Interrupted as exc:
+        render.close()
+        return _save_partial_comparison(exc.partial, outputs, out)
     finally:
         render.close()
     _write_comparison(result, outputs, out, overwrite=args.overwrite)
@@ -551,23 +557,40 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _save_partial_comparison(partial: Comparison, outputs: dict[str, Path], out: Path) -> int:
+    """Ctrl-C / SIGTERM during ``compare``: the sheet so far under .partial names, never over
+    the finished sheet's names (or anything already there)."""
+    names = {key: partial_path(path) for key, path in outputs.items()}
+    plot, record = partial_path(out / "losses.png"), partial_path(out / "compare.json")
+    _write_comparison(partial, names, out, overwrite=False, plot=plot, record=record)
+    done = sum(len(row.results) for g in partial.grids for row in g.rows)
+    cells = sum(len(g.rows) for g in partial.grids) * len(partial.losses)
+    grid_name, row, loss = partial.interrupted or ("?", "?", "?")
+    written = ", ".join(str(names[g.name]) for g in partial.grids)
+    print(f"texstyle: interrupted in {grid_name}: {row} / {loss}; saved {done} of {cells} cells "
+          f"(the interrupted one's best image so far) to {written}, {plot} and {record}",
+          file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *,
-                      overwrite: bool) -> None:
+                      overwrite: bool, plot: Path | None = None, record: Path | None = None
+                      ) -> None:
     size, iters, seed = (result.settings[k] for k in ("size", "iters", "seed"))
     cell = max(size, 128)  # labels need room; smaller outputs are shown enlarged
     for g in result.grids:
         title = (f"{g.name}: {size} px, {iters} iteration{'s' if iters != 1 else ''} at the "
-                 f"coarsest level, seed {seed}")
+                 f"coarsest level, seed {seed}{' (interrupted)' if result.interrupted else ''}")
         save_image(grid(*result.table(g), cell=cell, title=title), outputs[g.name],
                    overwrite=overwrite)
     dashed = [row.label for g in result.grids if g.name == "stylized" for row in g.rows]
     kinds = (" and ".join(f"{g.name} ({'dashed' if g.name == 'stylized' else 'solid'})"
                           for g in result.grids) if len(result.grids) > 1 else result.grids[0].name)
-    plot = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
-                     level_starts=level_starts(result))
-    save_image(plot, out / "losses.png", overwrite=overwrite)
-    record = {"texstyle": __version__} | result.record()
-    write_text(json.dumps(record, indent=1, default=str) + "\n", out / "compare.json",
+    figure = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
+                       level_starts=level_starts(result))
+    save_image(figure, plot or out / "losses.png", overwrite=overwrite)
+    content = {"texstyle": __version__} | result.record()
+    write_text(json.dumps(content, indent=1, default=str) + "\n", record or out / "compare.json",
                overwrite=overwrite)
 
 

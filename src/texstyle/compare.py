@@ -19,7 +19,7 @@ from PIL import Image
 
 from .api import RunResult, output_shape, read_input, run_stylize, run_texture, style_shape
 from .config import StylizeSettings, TextureSettings
-from .errors import TexstyleError
+from .errors import Interrupted, TexstyleError
 from .image import to_pil
 from .layers import min_input_size
 from .optimize import Progress
@@ -82,6 +82,9 @@ class Comparison:
     losses: tuple[str, ...]
     settings: dict[str, Any]  # size, iters, seed, weights, device: the same in every cell
     elapsed: float
+    # Set when Ctrl-C stopped the sheet: (grid, row label, statistic) of the cell that was
+    # running, whose result is its best image so far; the cells after it are missing.
+    interrupted: tuple[str, str, str] | None = None
 
     def table(self, grid: Grid) -> tuple[list[str], list[list[tuple[str, Image.Image]]]]:
         """Column labels and labelled images of ``grid``: inputs first, then one per statistic.
@@ -92,15 +95,24 @@ class Comparison:
         rows = []
         for row in grid.rows:
             cells = [(source_label(s), to_pil(img)) for s, img in zip(row.sources, row.inputs)]
-            cells += [(f"style {final_style_loss(row.results[loss]):.2g}",
-                       row.results[loss].to_pil()) for loss in self.losses]
+            cells += [self._cell(grid, row, loss) for loss in self.losses]
             rows.append(cells)
         return columns, rows
+
+    def _cell(self, grid: Grid, row: Row, loss: str) -> tuple[str, Image.Image]:
+        """A result labelled with its final style loss; after Ctrl-C, what is missing says so."""
+        result = row.results.get(loss)
+        if result is None:
+            return "not run", Image.new("RGB", (8, 8), (235, 235, 235))
+        label = f"style {final_style_loss(result):.2g}"
+        if self.interrupted == (grid.name, row.label, loss):
+            label = f"interrupted, {label}"
+        return label, result.to_pil()
 
     def curves(self) -> dict[str, dict[str, list[float]]]:
         """Style loss per iteration: ``curves[statistic][row label]``, all grids together."""
         return {loss: {row.label: [h["style"] for h in row.results[loss].history]
-                       for grid in self.grids for row in grid.rows}
+                       for grid in self.grids for row in grid.rows if loss in row.results}
                 for loss in self.losses}
 
     def record(self) -> dict[str, Any]:
@@ -108,6 +120,8 @@ class Comparison:
         return {
             "settings": self.settings | {"losses": list(self.losses)},
             "elapsed_s": round(self.elapsed, 3),
+            **({"interrupted": dict(zip(("grid", "row", "loss"), self.interrupted))}
+               if self.interrupted is not None else {}),
             "grids": {
                 grid.name: {
                     "columns": [*grid.input_columns, *self.losses],
@@ -183,7 +197,8 @@ def run_compare(
 
     ``textures`` or ``pairs`` may be empty (that grid is left out), not both.  Everything that
     can be checked without optimising (statistic names, settings, inputs, sizes) is checked
-    before the first cell runs.
+    before the first cell runs.  Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the
+    ``Comparison`` so far: the finished cells and the running one's best image.
     """
     losses = check_losses(losses)
     shared = {"size": size, "iters": iters, "seed": seed, "weights": weights, "device": device}
@@ -210,11 +225,20 @@ def run_compare(
                 cell += 1
                 report = _sheet_reporter(callback, cell, cells, grid.name, row.label, loss,
                                          done=done, total=total)
-                if cls is TextureSettings:
-                    result = run_texture(row.sources[0], settings[cls, loss], callback=report)
-                else:
-                    result = run_stylize(row.sources[0], row.sources[1], settings[cls, loss],
-                                         callback=report)
+                try:
+                    if cls is TextureSettings:
+                        result = run_texture(row.sources[0], settings[cls, loss], callback=report)
+                    else:
+                        result = run_stylize(row.sources[0], row.sources[1], settings[cls, loss],
+                                             callback=report)
+                except KeyboardInterrupt as exc:
+                    if isinstance(exc, Interrupted):
+                        row.results[loss] = exc.partial
+                    elif cell == 1:
+                        raise  # nothing to save yet
+                    raise Interrupted(Comparison(grids, losses, shared,
+                                                 time.perf_counter() - start,
+                                                 (grid.name, row.label, loss))) from None
                 row.results[loss] = result
                 done += row.iterations
     return Comparison(grids, losses, shared, time.perf_counter() - start)
