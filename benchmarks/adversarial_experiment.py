@@ -1,7 +1,9 @@
 """The docs/adversarial.md experiment: GAN-only textures with each discriminator next to gram and
 meancov, and the feature-moment gaps each leaves.
 
-For every exemplar and method, one 128 px texture from the same seed; then, at every style layer,
+For every exemplar and method, one 128 px texture from the same seed, optimised at that size
+alone (no pyramid; ``--extra '{"coarsest": 64}'`` gives the GAN runs the CLI's pyramid, as in
+docs/adversarial.md's budget sweep); then, at every style layer,
 the relative gaps ‖μ_X − μ_S‖ / ‖μ_S‖ and ‖Σ_X − Σ_S‖_F / ‖Σ_S‖_F between the output's and the
 exemplar's VGG-19 features, averaged over the five layers.  Writes a labelled grid and prints a
 Markdown table (also written to --table).

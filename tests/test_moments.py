@@ -142,3 +142,10 @@ def test_run_cell_optimises_at_one_level_with_its_own_budget(method):
     assert settings["levels"] == [[128, 128]]
     assert settings["level_iters"] == [3 if method.startswith("gan") else 2]
     assert cell.image.shape[-2:] == (128, 128)
+
+
+def test_run_cell_extra_options_can_ask_gan_runs_for_the_pyramid():
+    cell = run_cell("sample:cells", "gan logreg", size=128, iters=2, device="cpu",
+                    extra={"coarsest": 64, "fine_iters": 1})
+    assert cell.result.settings["levels"] == [[64, 64], [128, 128]]
+    assert cell.result.settings["level_iters"] == [2, 1]

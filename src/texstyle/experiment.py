@@ -101,11 +101,11 @@ def run_cell(exemplar: str, method: str, *, size: int = 128, iters: int = 600,
     at the coarse level, meet a new image at the next; the fine level gets fewer iterations), so
     much that it reversed the logreg/quadratic ordering in docs/adversarial.md's budget sweep.
     """
-    options = method_options(method, extra)
+    options = {"coarsest": size} | method_options(method, extra)  # extra may ask for a pyramid
     budget = iters if is_gan(options["loss"]) else moment_iters
     start = time.perf_counter()
-    result = run_texture(exemplar, size=size, coarsest=size, iters=budget, seed=seed,
-                         device=device, callback=callback, **options)
+    result = run_texture(exemplar, size=size, iters=budget, seed=seed, device=device,
+                         callback=callback, **options)
     seconds = time.perf_counter() - start
     extractor = extractor if extractor is not None else moment_extractor()
     style = style if style is not None else exemplar_at(exemplar, size)
