@@ -68,8 +68,8 @@ FILES = {
 
 PHOTO_PREFIXES = ("photo", "content")  # --images: file names that mark a content photo
 COLOUR_MODES = ("luminance", "histogram")  # shown next to the plain favourite stylisation
-# The adversarial experiment's columns: the three discriminators and the two fixed statistics
-# they are compared with (docs/adversarial.md also runs `mean`; left out here to save a run).
+# The adversarial experiment's columns: the three discriminators and the fixed statistics they
+# should emulate (logreg: mean; quadratic: meancov), with gram, the classic.
 ADVERSARIAL_METHODS = ("gan logreg", "gan quadratic", "gan mlp:128", "mean", "meancov", "gram")
 
 
