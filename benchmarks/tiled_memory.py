@@ -26,10 +26,10 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
     from texstyle.config import TextureSettings
     from texstyle.features import VGGFeatures
     from texstyle.losses import Objective, style_targets
+    from texstyle.memory import peak_rss_bytes
     from texstyle.optimize import optimize
     from texstyle.stats import STATISTICS
     from texstyle.tiled import TiledProblem, plan_tiles, refine_tiled
-    from texstyle.memory import peak_rss_bytes
     from texstyle.weights import load_weights
 
     settings = TextureSettings()

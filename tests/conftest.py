@@ -13,14 +13,14 @@ import pytest
 import torch
 from hypothesis import settings
 
+from texstyle.layers import CONV_NAMES
+from texstyle.weights import EXPECTED_SHAPES, VGGWeights, load_weights, rename_state
+
 # CI gates every commit, so its property tests draw the same examples on every run (a failure
 # there is then reproducible, not luck); `pytest --hypothesis-profile explore` draws fresh ones.
 settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=500)
 settings.load_profile("ci")
-
-from texstyle.layers import CONV_NAMES
-from texstyle.weights import EXPECTED_SHAPES, VGGWeights, load_weights, rename_state
 
 # Positions of the 16 3x3 convolutions in each published nn.Sequential.
 NORMALIZED_INDICES = (2, 5, 9, 12, 16, 19, 22, 25, 29, 32, 35, 38, 42, 45, 48, 51)

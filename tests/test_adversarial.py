@@ -9,9 +9,9 @@ import math
 
 import pytest
 import torch
-from cli_helpers import run_cli
 
 import texstyle
+from cli_helpers import run_cli
 from texstyle.adversarial import (
     DiscSpec,
     Diverged,

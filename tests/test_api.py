@@ -49,7 +49,7 @@ RUN = dict(size=48, iters=2, seed=5)
 
 @pytest.fixture(scope="module")
 def reference_texture(exemplar) -> Image.Image:
-    arr, path = exemplar
+    _arr, path = exemplar
     return texstyle.synthesize_texture(str(path), **RUN)
 
 

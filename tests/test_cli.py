@@ -18,6 +18,7 @@ from PIL import Image
 from cli_helpers import assert_usage_error, run_cli
 from texstyle.cli import record_path, snapshot_path
 
+
 def image_size(path: Path) -> tuple[int, int]:
     with Image.open(path) as img:
         img.load()  # a truncated or corrupt file fails here
@@ -90,7 +91,7 @@ def test_texture_writes_json_record_with_settings_and_history(texture_run):
 
 
 def test_texture_prints_one_final_line_with_the_path(texture_run):
-    cwd, proc = texture_run
+    _cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stdout
@@ -99,7 +100,7 @@ def test_texture_prints_one_final_line_with_the_path(texture_run):
 
 
 def test_quiet_shows_no_progress_bar(texture_run):
-    cwd, proc = texture_run
+    _cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr
 
@@ -113,7 +114,7 @@ def test_width_and_height_give_exact_size(sized_run):
 
 
 def test_progress_bar_on_stderr_without_quiet(sized_run):
-    cwd, proc = sized_run
+    _cwd, proc = sized_run
     assert proc.returncode == 0, proc.stderr
     assert "4/4" in proc.stderr and "100%" in proc.stderr, proc.stderr
     assert "style=" in proc.stderr  # the loss terms are shown next to the bar

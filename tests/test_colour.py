@@ -156,7 +156,7 @@ def test_luminance_mode_keeps_the_contents_chroma(colour_runs):
 
 
 def test_bad_preserve_color_is_refused():
-    with pytest.raises(TexstyleError, match="preserve_color.*'sepia'"):
+    with pytest.raises(TexstyleError, match=r"preserve_color.*'sepia'"):
         texstyle.StylizeSettings(preserve_color="sepia")
 
 

@@ -78,7 +78,7 @@ def test_feedforward_keeps_the_size_and_range_and_alpha_blends(one_thread, photo
 def test_feedforward_rejects_bad_method_and_alpha(photo):
     with pytest.raises(TexstyleError, match="unknown feed-forward method 'nope'"):
         feedforward_stylize(photo, photo, method="nope")
-    with pytest.raises(TexstyleError, match="alpha must be between 0 and 1, got 1.5"):
+    with pytest.raises(TexstyleError, match=r"alpha must be between 0 and 1, got 1\.5"):
         feedforward_stylize(photo, photo, alpha=1.5)
 
 

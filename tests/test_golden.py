@@ -17,9 +17,9 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
+
 from golden import record
 from golden.cases import CASES, STYLIZE, TEXTURE, run_case
-
 from texstyle.config import StylizeSettings, TextureSettings
 
 RECORDED, META = record.load()

@@ -14,11 +14,11 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from cli_helpers import assert_one_line_error, assert_usage_error, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from cli_helpers import assert_one_line_error, assert_usage_error, run_cli
 from texstyle.cli import main
 from texstyle.config import FileOptions, StylizeSettings, TextureSettings
 from texstyle.errors import TexstyleError

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import assert_one_line_error, run_cli
 from PIL import Image
 
+from cli_helpers import assert_one_line_error, run_cli
 from texstyle.api import run_texture
 from texstyle.checkpoint import load_checkpoint, save_checkpoint
 from texstyle.cli import main

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 import torch
-from cli_helpers import assert_one_line_error
 
+from cli_helpers import assert_one_line_error
 from texstyle import api
 from texstyle.cli import main
 from texstyle.config import DEFAULT_STYLE_LAYERS, TextureSettings

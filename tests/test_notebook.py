@@ -101,7 +101,7 @@ def test_notebook_runs_in_quick_mode(nb, tmp_path, monkeypatch, capsys, one_thre
     namespace = {"__name__": "__main__", "display": lambda *objs, **kw: displayed.extend(objs)}
     for i, text in code_cells(nb):
         try:
-            exec(compile(text, f"<notebook cell {i}>", "exec"), namespace)  # noqa: S102 (the point)
+            exec(compile(text, f"<notebook cell {i}>", "exec"), namespace)  # exec: the point of the executor
         except Exception:  # noqa: BLE001 (any failure of a cell fails the test, with its source)
             pytest.fail(f"notebook cell {i} failed:\n{traceback.format_exc()}\n"
                         f"--- cell {i} source ---\n{text}", pytrace=False)

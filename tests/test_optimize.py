@@ -85,7 +85,7 @@ def test_lbfgs_does_not_stall_on_a_flat_start():
 
 def test_tolerance_stops_a_converged_run_early_and_zero_never_does():
     target = torch.full((1, 3, 4, 4), 0.7)
-    objective, calls = quadratic(target)
+    objective, _ = quadratic(target)
     # Adam on a quadratic settles at the target; once the best loss stalls, stop.
     early = optimize(torch.zeros(1, 3, 4, 4), objective, iters=2000, optimizer="adam", lr=0.05,
                      tolerance=1e-3, patience=10)
@@ -94,6 +94,6 @@ def test_tolerance_stops_a_converged_run_early_and_zero_never_does():
     best = [min(curve[: i + 1]) for i in range(len(curve))]
     assert best[-11] - best[-1] < 1e-3 * best[-11]  # the stopping rule held when it stopped
     assert all(b0 - b1 >= 1e-3 * b0 for b0, b1 in zip(best[:-11], best[10:-1]))  # and not before
-    objective, calls = quadratic(target)
+    objective, _calls = quadratic(target)
     full = optimize(torch.zeros(1, 3, 4, 4), objective, iters=300, optimizer="adam", lr=0.05)
     assert len(full.history) == 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +18,7 @@ def test_budget_runs_from_coarse_to_fine_monotonically(levels, coarse, fine):
     assert its[0] == coarse
     if levels > 1:
         assert its[-1] == min(fine, coarse)  # the finest level never gets more than the coarsest
-        assert all(a >= b for a, b in zip(its, its[1:]))
+        assert all(a >= b for a, b in itertools.pairwise(its))
 
 
 def test_geometric_middle_and_no_fine_budget_means_equal_levels():

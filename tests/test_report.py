@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import run_cli
 from PIL import Image
 
+from cli_helpers import run_cli
 from texstyle import TexstyleError
 from texstyle.cli import main
 from texstyle.reportbuild import FILES, default_plan, plan_from_folder, stage_names

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from cli_helpers import assert_usage_error, run_cli
 from PIL import Image
 
+from cli_helpers import assert_usage_error, run_cli
 from texstyle import run_texture
 from texstyle.errors import TexstyleError
 from texstyle.features import VGGFeatures

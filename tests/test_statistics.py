@@ -69,7 +69,7 @@ def between(name: str, x: torch.Tensor, t: torch.Tensor, seed: int = 0) -> float
 def np_positions(f: torch.Tensor) -> np.ndarray:
     """(B, C, H, W) → (B, N, C): one feature vector per position, row-major over (H, W)."""
     a = f.detach().numpy()
-    b, c, h, w = a.shape
+    b, _c, h, w = a.shape
     return np.stack([[a[i, :, y, x] for y in range(h) for x in range(w)] for i in range(b)])
 
 
@@ -444,7 +444,7 @@ def test_swd_mixture_of_two_clouds_is_their_union(seed):
     mixed = mixture_mix([swd_compute(a), swd_compute(b)], [0.5, 0.5])
     union = torch.cat([a, b], dim=3)  # (1, 3, 8, 16): all 128 vectors
     for projections in (None, 32):
-        def d(rep, target):
+        def d(rep, target, projections=projections):
             gen = torch.Generator().manual_seed(seed)
             return float(swd_distance(rep, target, generator=gen, projections=projections))
 

@@ -129,7 +129,7 @@ def test_tiled_refinement_lowers_the_whole_images_loss(random_weights, one_threa
 
 def test_swd_is_refused(random_weights):
     p = problem(random_weights, (64, 64), stat="swd")
-    with pytest.raises(TexstyleError, match="swd.*tiles"):
+    with pytest.raises(TexstyleError, match=r"swd.*tiles"):
         refine_tiled(torch.rand(1, 3, 64, 64), p, tile=40, overlap=12, iters=1)
 
 

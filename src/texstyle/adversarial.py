@@ -311,7 +311,7 @@ def optimize_adversarial(
     history: list[dict[str, float]] = []
     last = x.detach().clamp(0, 1).clone()
     start = time.perf_counter()
-    d_stats = {name: (math.nan, math.nan) for name in discs}
+    d_stats = dict.fromkeys(discs, (math.nan, math.nan))
     for it in range(iters):
         feats = objective.extractor(x)
         fakes = {name: positions(feats[name]) for name in discs}

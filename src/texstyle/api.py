@@ -16,8 +16,14 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .adversarial import (is_gan, make_discriminators, moment_statistic, optimize_adversarial,
-                          parse_disc, real_samples)
+from .adversarial import (
+    is_gan,
+    make_discriminators,
+    moment_statistic,
+    optimize_adversarial,
+    parse_disc,
+    real_samples,
+)
 from .checkpoint import Checkpoint, check_compatible, settings_hash
 from .colour import prepare as prepare_colour
 from .config import StylizeSettings, TextureSettings
@@ -26,13 +32,21 @@ from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image, resize, to_pil
 from .layers import layer_index, min_input_size
 from .losses import Objective, style_targets
-from .memory import (GB, TILE_STATS_BYTES, WHOLE_IMAGE_COPIES, MemoryEstimate, available_bytes,
-                     check_fits, estimate_peak, with_oom_fallback)
+from .memory import (
+    GB,
+    TILE_STATS_BYTES,
+    WHOLE_IMAGE_COPIES,
+    MemoryEstimate,
+    available_bytes,
+    check_fits,
+    estimate_peak,
+    with_oom_fallback,
+)
+from .optimize import LoopState, OptimResult, Progress, optimize
 from .pyramid import level_budgets, level_shapes
 from .samples import is_sample, load_sample
 from .seamless import periodic_resize
 from .stats import STATISTICS
-from .optimize import LoopState, OptimResult, Progress, optimize
 from .tiled import TiledProblem, plan_tiles, refine_tiled
 from .weights import VGGWeights, load_weights
 

@@ -24,15 +24,22 @@ from .adversarial import GAN_LOSSES, is_gan
 from .api import RunResult, run_stylize, run_texture
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .colour import PRESERVE_COLOR
-from .compare import (DEFAULT_PAIRS, DEFAULT_TEXTURES, Comparison, SheetProgress, check_losses,
-                      level_starts, parse_pair, run_compare)
+from .compare import (
+    DEFAULT_PAIRS,
+    DEFAULT_TEXTURES,
+    Comparison,
+    SheetProgress,
+    check_losses,
+    level_starts,
+    parse_pair,
+    run_compare,
+)
 from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
 from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
 from .report import contact_sheet, gan_curves, grid, loss_plot
-from .reportbuild import (ReportProgress, default_plan, plan_from_folder, plan_inputs,
-                          planned_files)
+from .reportbuild import ReportProgress, default_plan, plan_from_folder, plan_inputs, planned_files
 from .samples import SAMPLE_NAMES, is_sample
 from .stats import STATISTICS
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
-from .colour import PRESERVE_COLOR
 from .adversarial import GAN_LOSSES, GanOptions, is_gan, parse_disc
+from .colour import PRESERVE_COLOR
 from .errors import TexstyleError
 from .features import POOLINGS, check_layers
 from .optimize import OPTIMIZERS
@@ -161,7 +162,7 @@ class TextureSettings:
         total = sum(raw)
         return {n: w / total for n, w in zip(self.style_layers, raw)}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod

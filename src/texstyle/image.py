@@ -9,7 +9,9 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -18,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import TexstyleError
 
-ImageInput = str | os.PathLike | Image.Image | torch.Tensor | np.ndarray
+ImageInput = str | os.PathLike[str] | Image.Image | torch.Tensor | np.ndarray
 
 # Formats we write: Pillow reads many more (PSD, FITS, …) than it can save as RGB.
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
@@ -170,7 +172,8 @@ def fit_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def _atomic_write(path: Path, write, *, mode: str, overwrite: bool) -> Path:
+def _atomic_write(path: Path, write: Callable[[IO[Any]], object], *, mode: str,
+                  overwrite: bool) -> Path:
     """Write through a temporary file in the same folder, then rename; refuse to clobber."""
     path = Path(path)
     if path.exists() and not overwrite:

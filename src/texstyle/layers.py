@@ -40,4 +40,4 @@ def min_input_size(layers: list[str] | tuple[str, ...]) -> int:
     so we ask for two along each axis at the deepest layer.
     """
     deepest = max((pools_before(n) for n in layers), default=0)
-    return 2 ** (deepest + 1)
+    return int(2 ** (deepest + 1))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 
@@ -84,19 +85,21 @@ class Objective:
                  ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The terms from features already computed (the adversarial loop shares its forward
         pass); with no style targets there is no style term."""
-        terms = {}
+        terms: dict[str, torch.Tensor] = {}
         if self.style_targets:
             extra = {"generator": self.generator} if self.statistic.stochastic else {}
             stat = self.statistic
-            style = sum(
+            style = cast(torch.Tensor, sum(
                 self.layer_weights[n] * stat.distance(stat.compute(feats[n]), t, **extra)
                 for n, t in self.style_targets.items()
-            )
+            ))
             terms["style"] = self.style_weight * style
         if self.content_target is not None and self.content_weight > 0:
+            assert self.content_layer is not None, "a content target needs its layer"
             content = relative_error(feats[self.content_layer], self.content_target)
             terms["content"] = self.content_weight * content
         if self.tv_weight > 0:
             terms["tv"] = self.tv_weight * total_variation(image, wrap=self.wrap)
-        total = sum(terms.values())
+        # With no term at all the total is the integer 0 (a loop never sees that: see api).
+        total = cast(torch.Tensor, sum(terms.values()))
         return total, terms

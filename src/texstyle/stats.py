@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 
@@ -67,7 +68,8 @@ def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
     Used for the *target* covariance only, which needs no gradient.
     """
     vals, vecs = torch.linalg.eigh(matrix.double())
-    return (vecs * vals.clamp_min(0).sqrt()[:, None, :]) @ vecs.transpose(1, 2)
+    root: torch.Tensor = (vecs * vals.clamp_min(0).sqrt()[:, None, :]) @ vecs.transpose(1, 2)
+    return root
 
 
 def trace_sqrt(matrix: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
@@ -191,7 +193,8 @@ def swd_distance(rep: Representation, target: Representation, *,
 
 def average_mix(reps: Sequence[Representation], weights: Sequence[float]) -> Representation:
     """Weighted average of each tensor of the representations (weights sum to 1)."""
-    return tuple(sum(w * rep[i] for rep, w in zip(reps, weights)) for i in range(len(reps[0])))
+    return tuple(cast(torch.Tensor, sum(w * rep[i] for rep, w in zip(reps, weights)))
+                 for i in range(len(reps[0])))
 
 
 def mixture_mix(reps: Sequence[Representation], weights: Sequence[float]) -> Representation:

@@ -159,7 +159,7 @@ def _read_state(path: Path) -> dict[str, torch.Tensor]:
         raise TexstyleError(f"weights file not found: {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle errors, zip errors, refused globals: all mean "bad file"
+    except Exception as exc:  # noqa: BLE001 - pickle, zip, refused globals: all mean "bad file"
         raise TexstyleError(f"cannot read weights file {path}: {type(exc).__name__}: {exc}") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
@@ -191,7 +191,7 @@ def torchvision_weights_path() -> Path:
         cache.mkdir(parents=True, exist_ok=True)
         try:
             torch.hub.download_url_to_file(spec.source, str(target), hash_prefix=spec.sha256_prefix)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - network, HTTP and hash errors alike
             raise TexstyleError(
                 f"cannot download torchvision VGG-19 weights from {spec.source} ({exc}); "
                 f"place the file at {target} or use --weights normalized"

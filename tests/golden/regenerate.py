@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from golden import record  # noqa: E402
-from golden.cases import CASES, run_case  # noqa: E402
+from golden import record
+from golden.cases import CASES, run_case
 
 
 def main(argv: list[str]) -> int:
