@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from cli_helpers import assert_one_line_error
-from texstyle import api
+from texstyle import api, plan
 from texstyle.cli import main
 from texstyle.config import DEFAULT_STYLE_LAYERS, TextureSettings
 from texstyle.errors import TexstyleError
@@ -33,7 +33,7 @@ SIZES = (64, 160, 256)  # 256 px: two pyramid levels, the finest one decides the
 def estimate(size: int) -> int:
     style = tuple(api.read_input("sample:brick", "style").shape[-2:])
     out = fit_long_side(*style, size)
-    return estimate_peak(out, [api.style_shape(style, out, None)], [style], DEFAULT_STYLE_LAYERS,
+    return estimate_peak(out, [plan.style_shape(style, out, None)], [style], DEFAULT_STYLE_LAYERS,
                          optimizer="lbfgs", iters=2).total
 
 
@@ -63,7 +63,7 @@ def test_run_that_does_not_fit_is_refused_with_the_largest_size_that_fits():
     assert 100 < fit < 3000
     style = [api.read_input("sample:brick", "style")]
     layers = list(settings.style_layers)
-    check = api._check_memory
+    check = plan.check_memory
     check(TextureSettings(size=fit, max_memory=1.0), (fit, fit), style, None, layers,
           torch.device("cpu"))  # fits
     with pytest.raises(TexstyleError):
@@ -115,7 +115,7 @@ def test_tiled_print_sizes_are_estimated_per_tile():
     style = [api.read_input("sample:brick", "style")]
     layers = list(DEFAULT_STYLE_LAYERS)
     tiled = TextureSettings(size=4096, max_memory=8.0)
-    api._check_memory(tiled, (4096, 4096), style, None, layers, torch.device("cpu"))  # fits
+    plan.check_memory(tiled, (4096, 4096), style, None, layers, torch.device("cpu"))  # fits
     untiled = TextureSettings(size=4096, max_memory=8.0, refine_tile=8192)
     with pytest.raises(TexstyleError, match=r"at 4096x4096 px, more than the 8\.00 GB"):
-        api._check_memory(untiled, (4096, 4096), style, None, layers, torch.device("cpu"))
+        plan.check_memory(untiled, (4096, 4096), style, None, layers, torch.device("cpu"))

@@ -24,37 +24,27 @@ from .adversarial import (
     parse_disc,
     real_samples,
 )
-from .checkpoint import Checkpoint, check_compatible, settings_hash
-from .colour import prepare as prepare_colour
+from .checkpoint import Checkpoint, check_compatible
 from .config import StylizeSettings, TextureSettings
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
-from .image import ImageInput, fit_long_side, load_image, resize, to_pil
-from .layers import layer_index, min_input_size
+from .image import ImageInput, resize, to_pil
+from .layers import min_input_size
 from .losses import Objective, style_targets
 from .memory import (
-    GB,
-    TILE_STATS_BYTES,
-    WHOLE_IMAGE_COPIES,
-    MemoryEstimate,
-    available_bytes,
-    check_fits,
-    estimate_peak,
     with_oom_fallback,
 )
 from .optimize import LoopState, OptimResult, Progress, optimize
-from .pyramid import level_budgets, level_shapes
-from .samples import is_sample, load_sample
+from .plan import RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .seamless import periodic_resize
 from .stats import STATISTICS
-from .tiled import TiledProblem, plan_tiles, refine_tiled
+from .tiled import TiledProblem, refine_tiled
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Progress], None]
 CheckpointWriter = Callable[[Checkpoint], None]
-StyleInput = ImageInput | list[ImageInput] | tuple[ImageInput, ...]  # several styles are mixed
 
 
 @dataclass
@@ -70,71 +60,9 @@ class RunResult:
         return to_pil(self.image)
 
 
-def read_input(source: ImageInput, what: str, max_pixels: int | None = None) -> torch.Tensor:
-    """Like ``image.load_image``, and ``sample:NAME`` names a built-in sample."""
-    if is_sample(source):
-        return load_image(load_sample(source), what)
-    return load_image(source, what, max_pixels=max_pixels)
-
-
 @functools.lru_cache(maxsize=2)
 def _cached_weights(spec: str) -> VGGWeights:
     return load_weights(spec)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TexstyleError("device 'cuda' requested but no CUDA GPU is available; use --device cpu")
-    return torch.device(name)
-
-
-def output_shape(settings: TextureSettings, reference: tuple[int, int]) -> tuple[int, int]:
-    """(H, W) of the output: explicit width/height, else ``size`` as the long side of ``reference``.
-
-    With only one of width/height, the other follows the reference's aspect ratio.
-    """
-    ref_h, ref_w = reference
-    if settings.width is not None and settings.height is not None:
-        return settings.height, settings.width
-    if settings.width is not None:
-        return max(1, round(settings.width * ref_h / ref_w)), settings.width
-    if settings.height is not None:
-        return settings.height, max(1, round(settings.height * ref_w / ref_h))
-    long_side = settings.size if settings.size is not None else max(ref_h, ref_w)
-    return fit_long_side(ref_h, ref_w, long_side)
-
-
-def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float | None,
-                min_side: int = 1) -> tuple[int, int]:
-    """Size at which the style image is analysed.
-
-    Texture statistics depend on scale, so the exemplar's long side follows the output's
-    (``scale`` x output long side).  With no scale given we also never upscale the exemplar: a
-    large texture grown from a small sample keeps the sample's element size instead of blurring it.
-    """
-    out_long = max(out_hw)
-    style_long = max(style_hw)
-    target = round(out_long * scale) if scale is not None else min(style_long, out_long)
-    h, w = fit_long_side(*style_hw, max(1, target))
-    if min(h, w) < min_side:
-        # A coarse pyramid level must not shrink the style below what the deepest layer needs.
-        h, w = fit_long_side(*style_hw, -(-max(h, w) * min_side // min(h, w)))
-    return h, w
-
-
-def _check_size(name: str, hw: tuple[int, int], layers: list[str]) -> None:
-    need = min_input_size(layers)
-    if min(hw) < need:
-        raise TexstyleError(
-            f"{name} is {hw[1]}x{hw[0]} px, too small for layer {_deepest(layers)}: "
-            f"it needs at least {need} px on each side"
-        )
-
-
-def _deepest(layers: list[str]) -> str:
-    return max(layers, key=layer_index)
 
 
 def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings) -> torch.Tensor:
@@ -173,87 +101,45 @@ def _run(
     checkpoint_every: int | None = None,
     resume: Checkpoint | None = None,
 ) -> RunResult:
-    device = resolve_device(settings.device)
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
-
-    styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    if not styles:
-        raise TexstyleError("give at least one style image")
-    if settings.style_blend is not None and len(settings.style_blend) != len(styles):
-        raise TexstyleError(f"got {len(settings.style_blend)} style blend weights for "
-                            f"{len(styles)} style images")
-    style_images = [read_input(s, "style image", settings.max_pixels) for s in styles]
-    content_full = (read_input(content, "content image", settings.max_pixels)
-                    if content is not None else None)
-    reference = content_full if content_full is not None else style_images[0]
-    out_hw = output_shape(settings, tuple(reference.shape[-2:]))
-
-    is_stylize = isinstance(settings, StylizeSettings)
-    recolour = None
-    if is_stylize and content_full is not None:
-        style_images, content_full, recolour = prepare_colour(settings.preserve_color,
-                                                             style_images, content_full)
-    layers = list(settings.style_layers)
-    if is_stylize:
-        layers.append(settings.content_layer)
-    _check_size("output", out_hw, layers)
-    style_sizes = [style_shape(tuple(img.shape[-2:]), out_hw, settings.style_scale)
-                   for img in style_images]
-    for style_hw in style_sizes:
-        _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
-    _check_memory(settings, out_hw, style_images, content_full, layers, device)
-    # Checkpoints are tied to these settings and inputs (checkpoint.py says what is left out).
-    digest = settings_hash(settings.to_dict(), [*style_images,
-                                                *([content_full] if content_full is not None else [])])
+    plan = plan_run(style, content, settings)
     if resume is not None:
-        check_compatible(resume, digest, settings.to_dict())
+        check_compatible(resume, plan.digest, settings.to_dict())
+    if plan.feedforward:
+        quick = _run_feedforward(plan)
+        return replace(quick, image=plan.recolour(quick.image)) if plan.recolour else quick
+    return _run_levels(plan, generator, callback, checkpoint=checkpoint,
+                       checkpoint_every=checkpoint_every, resume=resume)
 
-    if is_stylize and settings.method != "gatys":
-        quick = _run_feedforward(settings, style_images, content_full, out_hw, style_sizes, device)
-        return replace(quick, image=recolour(quick.image)) if recolour is not None else quick
+
+def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | None, *,
+                checkpoint: CheckpointWriter | None, checkpoint_every: int | None,
+                resume: Checkpoint | None) -> RunResult:
+    """Execute the plan's levels, coarsest first, each warm-started from the one below."""
+    settings, device = plan.settings, plan.device
+    style_images, content_full = plan.style_images, plan.content
     weights = _cached_weights(settings.weights)
-    extractor = VGGFeatures(weights, layers, pooling=settings.pooling).to(device)
+    extractor = VGGFeatures(weights, plan.layers, pooling=settings.pooling).to(device)
     # Seamless output: the iterate is optimised as a periodic image, but the exemplar is not
     # periodic, so its targets come from the ordinary (non-wrapping) network.
-    iterate_extractor = (VGGFeatures(weights, layers, pooling=settings.pooling, circular=True)
+    iterate_extractor = (VGGFeatures(weights, plan.layers, pooling=settings.pooling, circular=True)
                          .to(device) if settings.tile else extractor)
     layer_weights = settings.normalized_layer_weights()
-    shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
-    if settings.tile and max(out_hw) > settings.refine_tile:
-        raise TexstyleError(f"--tile works up to --refine-tile ({settings.refine_tile} px); "
-                            f"the output is {out_hw[1]}x{out_hw[0]} px")
-    tiles = [len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
-             if _is_tiled(hw, settings) else 0 for hw in shapes]
-    budgets = level_budgets(shapes, settings.iters, settings.fine_iters, [t > 0 for t in tiles],
-                            settings.print_iters)
-    evaluations = [n * max(1, t) for n, t in zip(budgets, tiles)]
-    grand_total = sum(evaluations)
-
-    def resolved() -> dict[str, Any]:
-        return settings.to_dict() | {
-            "mode": "stylize" if is_stylize else "texture",
-            "output_size": [out_hw[1], out_hw[0]],
-            "style_sizes": [[w, h] for h, w in style_sizes],
-            "levels": [[w, h] for h, w in shapes],
-            "level_iters": budgets,
-            "tiles_per_level": tiles,
-            "device": str(device),
-            "optimizer": settings.resolved_optimizer(),
-            "layer_weights": list(layer_weights.values()),
-            "style_layers": list(settings.style_layers),
-        }
+    levels = plan.levels
 
     image: torch.Tensor | None = None
     finished: torch.Tensor | None = None  # the last completed level's image (saved on Ctrl-C)
     discs = None  # the adversarial loss's discriminators, carried over the levels
     history: list[dict[str, float]] = list(resume.history) if resume else []
     elapsed = resume.elapsed if resume else 0.0
+    level = 1
     try:
-        for level, (hw, iters) in enumerate(zip(shapes, budgets), start=1):
+        for level, lv in enumerate(levels, start=1):
+            hw, iters = lv.shape, lv.iters
             if resume is not None and level < resume.level:
                 continue  # done before the checkpoint; its result is in the checkpoint's iterate
-            tiled = tiles[level - 1] > 0
+            tiled = lv.tiles > 0
             # A tiled level takes its content features tile by tile: never the whole image at once.
             objective = _level_objective(extractor, settings, style_images,
                                          None if tiled else content_full, hw, layer_weights,
@@ -276,13 +162,14 @@ def _run(
                                        max_pixels=settings.max_pixels)
             else:
                 image = (periodic_resize if settings.tile else resize)(image, *hw)
-            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(shapes), hw[1],
+            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(levels), hw[1],
                      hw[0], device, iters)
-            report = _level_reporter(callback, level, len(shapes), hw,
-                                     offset=sum(evaluations[:level - 1]), total=grand_total,
+            report = _level_reporter(callback, level, len(levels), hw,
+                                     offset=plan.offset(level), total=plan.total_evaluations,
                                      elapsed_before=elapsed)
-            save = _level_checkpointer(checkpoint, digest, settings.to_dict(), level,
+            save = _level_checkpointer(checkpoint, plan.digest, settings.to_dict(), level,
                                        list(history), elapsed, generator)
+            result: OptimResult
             if is_gan(settings.loss):
                 # A moving objective: no line search, no checkpoints mid-level (adversarial.py).
                 reals = real_samples(_style_features(extractor, settings, style_images, hw, device),
@@ -295,10 +182,9 @@ def _run(
             elif tiled:
                 # No mid-level checkpoints here: a resumed run restarts this level from the
                 # checkpoint written at the end of the level below.
-                log.info("level %d: %d tiles of up to %d px", level, tiles[level - 1],
-                         settings.refine_tile)
+                log.info("level %d: %d tiles of up to %d px", level, lv.tiles, settings.refine_tile)
                 problem = _tiled_problem(objective, settings, content_full, hw, device)
-                result: OptimResult = refine_tiled(
+                result = refine_tiled(
                     image.to(device), problem, tile=settings.refine_tile,
                     overlap=settings.refine_overlap, iters=iters,
                     optimizer=settings.resolved_optimizer(), lr=settings.lr, callback=report)
@@ -320,53 +206,15 @@ def _run(
             finished, elapsed = partial.image, elapsed + partial.elapsed
         if finished is None:
             raise
-        if recolour is not None:
-            finished = recolour(finished)
-        record = resolved() | {"interrupted_at": {"level": level, "iteration": len(history)}}
+        if plan.recolour is not None:
+            finished = plan.recolour(finished)
+        record = plan.record() | {"interrupted_at": {"level": level, "iteration": len(history)}}
         raise Interrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
 
-    if recolour is not None:
-        image = recolour(image)
-    return RunResult(image.cpu(), history, resolved(), elapsed)
-
-
-def _is_tiled(hw: tuple[int, int], settings: TextureSettings) -> bool:
-    """Whether a level of size ``hw`` is refined in tiles (tiled.py).  The adversarial loss never
-    is: its discriminators see the whole level."""
-    return max(hw) > settings.refine_tile and not is_gan(settings.loss)
-
-
-def _check_memory(settings: TextureSettings, out_hw: tuple[int, int],
-                  style_images: list[torch.Tensor], content_full: torch.Tensor | None,
-                  layers: list[str], device: torch.device) -> None:
-    """Stop before starting when the finest level would not fit (memory.py has the model)."""
-    if settings.max_memory is not None:
-        limit, name = int(settings.max_memory * GB), "limit set by max_memory (--max-memory)"
-    else:
-        limit, name = available_bytes(device), f"free on the {device.type.upper()}"
-    if limit is None:
-        return  # unknown (not Linux): nothing to check against
-    inputs = [tuple(img.shape[-2:]) for img in [*style_images, content_full] if img is not None]
-    min_side = min_input_size(list(settings.style_layers))
-
-    def at(long_side: int):
-        hw = fit_long_side(*out_hw, long_side)
-        styles = [style_shape(tuple(img.shape[-2:]), hw, settings.style_scale, min_side)
-                  for img in style_images]
-        tiled = _is_tiled(hw, settings)
-        # Tiled refinement (tiled.py) holds one tile's activations and optimiser state at a time,
-        # plus a few whole-image buffers and each tile's stored statistics.
-        work = (min(hw[0], settings.refine_tile), min(hw[1], settings.refine_tile)) if tiled else hw
-        estimate = estimate_peak(work, styles, inputs, layers,
-                                 optimizer=settings.resolved_optimizer(), iters=settings.iters,
-                                 device=device.type)
-        if tiled:
-            n_tiles = len(plan_tiles(*hw, settings.refine_tile, settings.refine_overlap))
-            whole = WHOLE_IMAGE_COPIES * 4 * 3 * hw[0] * hw[1] + n_tiles * TILE_STATS_BYTES
-            estimate = MemoryEstimate(estimate.parts | {"whole image (tiled)": whole})
-        return hw, estimate
-
-    check_fits(at, max(out_hw), limit, name)
+    assert image is not None, "a plan has at least one level"
+    if plan.recolour is not None:
+        image = plan.recolour(image)
+    return RunResult(image.cpu(), history, plan.record(), elapsed)
 
 
 def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
@@ -404,16 +252,12 @@ def _feedforward(content: torch.Tensor, style_images: list[torch.Tensor],
                                blend=settings.style_blend, device=device)
 
 
-def _run_feedforward(settings: StylizeSettings, style_images: list[torch.Tensor],
-                     content: torch.Tensor, out_hw: tuple[int, int],
-                     style_sizes: list[tuple[int, int]], device: torch.device) -> RunResult:
+def _run_feedforward(plan: RunPlan) -> RunResult:
     start = time.perf_counter()
-    image = _feedforward(resize(content, *out_hw), style_images, settings, device, settings.method)
-    resolved = settings.to_dict() | {
-        "mode": "stylize", "output_size": [out_hw[1], out_hw[0]],
-        "style_sizes": [[w, h] for h, w in style_sizes], "device": str(device),
-    }
-    return RunResult(image, [], resolved, time.perf_counter() - start)
+    assert plan.content is not None and isinstance(plan.settings, StylizeSettings)
+    image = _feedforward(resize(plan.content, *plan.out_hw), plan.style_images, plan.settings,
+                         plan.device, plan.settings.method)
+    return RunResult(image, [], plan.record(), time.perf_counter() - start)
 
 
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,

@@ -38,6 +38,7 @@ from .config import FileOptions, StylizeSettings, TextureSettings, check_positiv
 from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
 from .optimize import Progress
+from .plan import calibrate, plan_run
 from .report import contact_sheet, gan_curves, grid, loss_plot
 from .reportbuild import ReportProgress, default_plan, plan_from_folder, plan_inputs, planned_files
 from .samples import SAMPLE_NAMES, is_sample
@@ -165,6 +166,9 @@ def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> 
                         "required; keeps checkpointing to PATH unless --checkpoint says otherwise)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (levels, evaluations, estimated memory and time on this "
+                        "machine) and exit without computing or writing anything")
 
 
 def _add_job_flags(p: argparse.ArgumentParser, overwrite_help: str) -> None:
@@ -325,6 +329,10 @@ def _run_command(args: argparse.Namespace) -> int:
     if args.style_blend is not None and len(args.style_blend) != len(styles):
         raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
                             f"{len(styles)} style images")
+    if args.dry_run:
+        plan = plan_run(styles, args.content if is_stylize else None, settings)
+        print(plan.describe(None if plan.feedforward else calibrate(plan)))
+        return 0
     inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
     files = FileOptions(save_every=args.save_every, checkpoint_every=args.checkpoint_every)
     if args.plot is not None and not is_gan(settings.loss):

@@ -17,12 +17,13 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .api import RunResult, output_shape, read_input, run_stylize, run_texture, style_shape
+from .api import RunResult, run_stylize, run_texture
 from .config import StylizeSettings, TextureSettings
 from .errors import Interrupted, TexstyleError
 from .image import to_pil
 from .layers import min_input_size
 from .optimize import Progress
+from .plan import output_shape, read_input, style_shape
 from .pyramid import level_iterations, level_shapes
 from .samples import PREFIX, is_sample
 from .stats import STATISTICS
