@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -44,3 +46,25 @@ def assert_one_line_error(code: int, capsys, *patterns: str) -> str:
     err = capsys.readouterr().err
     proc = subprocess.CompletedProcess([], code, "", err)
     return assert_usage_error(proc, *patterns)
+
+
+def run_main(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``texstyle.cli.main(ARGS)`` in this process, in ``cwd``: what ``run_cli`` returns, without
+    the interpreter start-up (about 2.5 s of importing torch) that a message check does not need.
+
+    An exception that ``main`` lets escape is not caught: the test fails with its traceback.
+    """
+    from texstyle.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(list(map(str, args)), code, out.getvalue(), err.getvalue())

@@ -52,6 +52,7 @@ def held_out_accuracy(disc: str, real_map: torch.Tensor, fake_map: torch.Tensor,
     return accuracy
 
 
+@pytest.mark.slow
 def test_logreg_sees_a_mean_difference(one_thread):
     acc = held_out_accuracy("logreg", cloud(0, 1, 1), cloud(1.5, 1, 2), (cloud(0, 1, 3), cloud(1.5, 1, 4)))
     assert acc > 0.85  # Bayes accuracy for a 1.5σ shift on every axis of 4 is ≈ 0.93
@@ -237,6 +238,7 @@ def test_cli_refuses_plot_onto_the_output(tmp_path, capsys):
     assert "--plot" in line
 
 
+@pytest.mark.slow
 def test_cli_gan_run_writes_image_record_and_plot(tmp_path):
     proc = run_cli("texture", "sample:brick", "--loss", "gan+gram", "--disc", "quadratic",
                    "--size", "32", "--iters", "3", "--quiet", "-o", tmp_path / "out.png",

@@ -53,6 +53,7 @@ def reference_texture(exemplar) -> Image.Image:
     return texstyle.synthesize_texture(str(path), **RUN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(INPUT_KINDS))
 def test_synthesize_texture_accepts_input_kind(kind, exemplar, reference_texture):
     arr, path = exemplar
@@ -101,6 +102,7 @@ def test_stylize_width_height_exact():
 CONVERGENCE_ITERS = 30  # 10x is reached after 15-22 iterations (seeds 0-7); see the report
 
 
+@pytest.mark.slow
 def test_texture_converges_on_real_weights():
     result = texstyle.run_texture("sample:brick", size=64, iters=CONVERGENCE_ITERS, seed=0)
     history = result.history
@@ -113,6 +115,7 @@ def test_texture_converges_on_real_weights():
     assert result.settings["output_size"] == [64, 64]
 
 
+@pytest.mark.slow
 def test_same_seed_same_image_other_seed_other_image():
     a = texstyle.run_texture("sample:brick", size=32, iters=4, seed=3)
     b = texstyle.run_texture("sample:brick", size=32, iters=4, seed=3)
@@ -122,6 +125,7 @@ def test_same_seed_same_image_other_seed_other_image():
     assert not torch.equal(a.image, c.image)
 
 
+@pytest.mark.slow
 def test_callback_receives_progress():
     reports: list[Progress] = []
     sizes: list[tuple[int, int]] = []
@@ -177,6 +181,7 @@ def test_unknown_option_names_raise_type_error():
         texstyle.stylize("sample:cat", "sample:mosaic", size=32, iters=1, colour="red")
 
 
+@pytest.mark.slow
 def test_init_image_path_for_textures(tmp_path):
     init = np.random.default_rng(1).integers(0, 256, (48, 48, 3), dtype=np.uint8)
     path = tmp_path / "init.png"
@@ -196,6 +201,7 @@ def test_init_image_path_for_textures(tmp_path):
     assert resized.size == (48, 48)
 
 
+@pytest.mark.slow
 def test_adam_runs_and_lowers_the_loss():
     result = texstyle.run_texture("sample:brick", size=64, iters=10, optimizer="adam")
     assert result.settings["optimizer"] == "adam"
@@ -204,6 +210,7 @@ def test_adam_runs_and_lowers_the_loss():
     assert last < 0.7 * first, f"style loss went from {first:.4g} to {last:.4g}"
 
 
+@pytest.mark.slow
 def test_max_pooling_differs_from_avg():
     avg = texstyle.run_texture("sample:brick", size=32, iters=3, seed=2)
     mx = texstyle.run_texture("sample:brick", size=32, iters=3, seed=2, pooling="max")
@@ -212,6 +219,7 @@ def test_max_pooling_differs_from_avg():
     assert avg.history != mx.history
 
 
+@pytest.mark.slow
 def test_wide_style_survives_coarse_pyramid_levels():
     # A 256x32 strip passes the size check at full size; the 128 px level must not shrink it
     # below the 32 px that relu5_1 needs.

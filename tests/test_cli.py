@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli_helpers import assert_usage_error, run_cli
+from cli_helpers import assert_usage_error, run_cli, run_main
 from texstyle.cli import record_path, snapshot_path
 
 
@@ -68,12 +68,14 @@ def stylize_run(tmp_path_factory):
     return cwd, out, proc
 
 
+@pytest.mark.slow
 def test_texture_exits_zero_and_writes_png_of_requested_size(texture_run):
     cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
     assert image_size(cwd / "out.png") == (48, 48)  # brick is square: 48 px long side
 
 
+@pytest.mark.slow
 def test_texture_writes_json_record_with_settings_and_history(texture_run):
     cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
@@ -90,6 +92,7 @@ def test_texture_writes_json_record_with_settings_and_history(texture_run):
     assert all(np.isfinite(h["total"]) and h["total"] > 0 for h in history)
 
 
+@pytest.mark.slow
 def test_texture_prints_one_final_line_with_the_path(texture_run):
     _cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
@@ -99,12 +102,14 @@ def test_texture_prints_one_final_line_with_the_path(texture_run):
     assert "48x48" in lines[-1]
 
 
+@pytest.mark.slow
 def test_quiet_shows_no_progress_bar(texture_run):
     _cwd, proc = texture_run
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr
 
 
+@pytest.mark.slow
 def test_width_and_height_give_exact_size(sized_run):
     cwd, proc = sized_run
     assert proc.returncode == 0, proc.stderr
@@ -113,6 +118,7 @@ def test_width_and_height_give_exact_size(sized_run):
     assert record["settings"]["output_size"] == [64, 40]
 
 
+@pytest.mark.slow
 def test_progress_bar_on_stderr_without_quiet(sized_run):
     _cwd, proc = sized_run
     assert proc.returncode == 0, proc.stderr
@@ -121,6 +127,7 @@ def test_progress_bar_on_stderr_without_quiet(sized_run):
     assert "4/4" not in proc.stdout  # the bar does not pollute stdout
 
 
+@pytest.mark.slow
 def test_save_every_writes_snapshots(sized_run):
     cwd, proc = sized_run
     assert proc.returncode == 0, proc.stderr
@@ -135,6 +142,7 @@ def test_save_every_writes_snapshots(sized_run):
     assert snapshots == [snapshot_path(out, 2).name, snapshot_path(out, 4).name]
 
 
+@pytest.mark.slow
 def test_stylize_keeps_content_aspect_ratio(stylize_run):
     cwd, out, proc = stylize_run
     assert proc.returncode == 0, proc.stderr
@@ -145,6 +153,7 @@ def test_stylize_keeps_content_aspect_ratio(stylize_run):
     assert all("content" in h for h in record["history"])
 
 
+@pytest.mark.slow
 def test_output_parent_folder_is_created(stylize_run):
     cwd, out, proc = stylize_run
     assert proc.returncode == 0, proc.stderr
@@ -152,6 +161,7 @@ def test_output_parent_folder_is_created(stylize_run):
     assert (cwd / out).is_file() and record_path(cwd / out).is_file()
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_existing_output(tmp_path):
     out = tmp_path / "out.png"
     Image.new("RGB", (10, 10), (1, 2, 3)).save(out)
@@ -205,6 +215,7 @@ def _grey16(path: Path) -> np.ndarray:
     return np.repeat(ramp[..., None], 3, axis=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [_grey, _rgba, _palette, _grey16],
                          ids=["grayscale", "rgba", "palette", "16bit"])
 def test_converted_inputs_run_end_to_end(tmp_path, make):
@@ -225,6 +236,7 @@ def test_converted_inputs_run_end_to_end(tmp_path, make):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_help(tmp_path):
     proc = run_cli("--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -232,7 +244,7 @@ def test_help(tmp_path):
 
 
 def test_texture_help(tmp_path):
-    proc = run_cli("texture", "--help", cwd=tmp_path)
+    proc = run_main("texture", "--help", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for flag in ("--size", "--iters", "--overwrite", "--save-every", "--quiet"):
         assert flag in proc.stdout
@@ -254,7 +266,7 @@ def assert_no_output(tmp_path: Path, name: str = "o.png") -> None:
 
 
 def test_missing_input_file(tmp_path):
-    proc = run_cli("texture", "missing.png", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "missing.png", "-o", "o.png", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"not found", r"missing\.png")
     assert_no_output(tmp_path)
@@ -262,7 +274,7 @@ def test_missing_input_file(tmp_path):
 
 def test_input_that_is_not_an_image(tmp_path):
     (tmp_path / "notes.txt").write_text("this is not an image\n")
-    proc = run_cli("texture", "notes.txt", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "notes.txt", "-o", "o.png", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"not an image", r"notes\.txt")
     assert_no_output(tmp_path)
@@ -271,14 +283,14 @@ def test_input_that_is_not_an_image(tmp_path):
 def test_truncated_png(tmp_path, good_png):
     data = good_png.read_bytes()
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
-    proc = run_cli("texture", "cut.png", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "cut.png", "-o", "o.png", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"truncated|corrupt", r"cut\.png")
     assert_no_output(tmp_path)
 
 
 def test_output_too_small_for_deepest_layer(tmp_path):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "16", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "16", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"too small", r"\b32 px", r"relu5_1")
     assert_no_output(tmp_path)
@@ -286,14 +298,14 @@ def test_output_too_small_for_deepest_layer(tmp_path):
 
 def test_style_exemplar_too_small(tmp_path):
     write_png(tmp_path / "tiny.png", noise_rgb(20, 20))
-    proc = run_cli("texture", "tiny.png", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "tiny.png", "-o", "o.png", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"style", r"20x20", r"too small", r"\b32 px")
     assert_no_output(tmp_path)
 
 
 def test_unknown_layer_name(tmp_path):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
                    "--style-layers", "relu1_1,relu9_9", cwd=tmp_path)
     assert_usage_error(proc, r"unknown layer", r"relu9_9", r"relu4_2", r"relu1_1")
     assert_no_output(tmp_path)
@@ -301,7 +313,7 @@ def test_unknown_layer_name(tmp_path):
 
 @pytest.mark.parametrize("size", ["0", "-5"])
 def test_non_positive_size(tmp_path, size):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", size, "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", size, "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"size", r"positive", re.escape(size))
     assert_no_output(tmp_path)
@@ -309,21 +321,21 @@ def test_non_positive_size(tmp_path, size):
 
 @pytest.mark.parametrize("weight", ["-1", "0"])
 def test_non_positive_style_weight(tmp_path, weight):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
                    "--style-weight", weight, cwd=tmp_path)
     assert_usage_error(proc, r"style[_-]weight", r"positive")
     assert_no_output(tmp_path)
 
 
 def test_negative_content_weight(tmp_path):
-    proc = run_cli("stylize", "sample:cat", "--style", "sample:mosaic", "-o", "o.png",
+    proc = run_main("stylize", "sample:cat", "--style", "sample:mosaic", "-o", "o.png",
                    "--size", "48", "--iters", "2", "--content-weight", "-1", cwd=tmp_path)
     assert_usage_error(proc, r"content[_-]weight", r"-1")
     assert_no_output(tmp_path)
 
 
 def test_unknown_pooling(tmp_path):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
                    "--pooling", "median", cwd=tmp_path)
     assert_usage_error(proc, r"pooling", r"median", r"avg", r"max")
     assert_no_output(tmp_path)
@@ -333,7 +345,7 @@ def test_existing_output_refused_without_overwrite(tmp_path):
     out = tmp_path / "o.png"
     Image.new("RGB", (10, 10), (9, 8, 7)).save(out)
     before = out.read_bytes()
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "32", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "32", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"exists", r"o\.png", r"--overwrite")
     assert out.read_bytes() == before
@@ -342,7 +354,7 @@ def test_existing_output_refused_without_overwrite(tmp_path):
 
 def test_output_equal_to_input_refused_even_with_overwrite(tmp_path, good_png):
     before = good_png.read_bytes()
-    proc = run_cli("texture", "good.png", "-o", "good.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "good.png", "-o", "good.png", "--size", "48", "--iters", "2",
                    "--overwrite", cwd=tmp_path)
     assert_usage_error(proc, r"input", r"good\.png")
     assert good_png.read_bytes() == before
@@ -350,14 +362,14 @@ def test_output_equal_to_input_refused_even_with_overwrite(tmp_path, good_png):
 
 
 def test_output_with_non_image_extension_refused(tmp_path):
-    proc = run_cli("texture", "sample:brick", "-o", "o.txt", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.txt", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"extension", r"o\.txt")
     assert_no_output(tmp_path, "o.txt")
 
 
 def test_missing_weights_file(tmp_path):
-    proc = run_cli("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.png", "--size", "48", "--iters", "2",
                    "--weights", "nope.pth", cwd=tmp_path)
     assert_usage_error(proc, r"weights", r"not found", r"nope\.pth")
     assert_no_output(tmp_path)
@@ -365,7 +377,7 @@ def test_missing_weights_file(tmp_path):
 
 def test_output_extension_pillow_cannot_write_refused_up_front(tmp_path):
     # Pillow reads PSD but cannot write it; the run must stop before any work, not after.
-    proc = run_cli("texture", "sample:brick", "-o", "o.psd", "--size", "48", "--iters", "2",
+    proc = run_main("texture", "sample:brick", "-o", "o.psd", "--size", "48", "--iters", "2",
                    cwd=tmp_path)
     assert_usage_error(proc, r"extension", r"o\.psd")
     assert_no_output(tmp_path, "o.psd")

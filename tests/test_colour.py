@@ -37,6 +37,7 @@ def coloured_noise(seed: int, h: int = 12, w: int = 10) -> torch.Tensor:
 seeds = st.integers(0, 2**31 - 1)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(seeds, seeds)
 def test_colour_transfer_gives_the_targets_mean_and_covariance(a, b):
@@ -47,6 +48,7 @@ def test_colour_transfer_gives_the_targets_mean_and_covariance(a, b):
     assert torch.allclose(cov, cov_t, atol=1e-4 * cov_t.abs().max().item() + 1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(seeds)
 def test_colour_transfer_to_itself_is_the_identity(a):
@@ -54,6 +56,7 @@ def test_colour_transfer_to_itself_is_the_identity(a):
     assert torch.allclose(colour_transfer(x, x), x, atol=1e-3)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(seeds, seeds)
 def test_colour_transfer_uses_the_symmetric_map(a, b):

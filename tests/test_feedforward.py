@@ -98,6 +98,7 @@ def test_full_resolution_losses_are_zero_at_the_targets(one_thread):
     assert tex["style"] < 1e-8
 
 
+@pytest.mark.slow
 def test_cli_feedforward_writes_image_and_record(tmp_path):
     proc = run_cli("stylize", "sample:cat", "--style", "sample:mosaic", "--method", "adain",
                    "--size", "48", "-o", "out.png", "--quiet", cwd=tmp_path)

@@ -112,6 +112,7 @@ def test_max_pixels_lowers_and_raises_the_limit(tmp_path):
         load_image(big, max_pixels=300_000_000)
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_bomb_in_one_line_and_max_pixels_is_checked(tmp_path):
     # One real subprocess: what the user sees, start-up included.
     (tmp_path / "bomb.png").write_bytes(png_declaring(100_000, 100_000))

@@ -80,6 +80,7 @@ def reference(one_thread) -> np.ndarray:
     return np.asarray(to_pil(result.image))
 
 
+@pytest.mark.slow
 def test_sigint_saves_best_image_and_resume_matches_uninterrupted_run(tmp_path, reference):
     proc = start_cli(*RUN, "--checkpoint", "run.ckpt", "--checkpoint-every", "2", cwd=tmp_path)
     code, err = signal_when_exists(proc, tmp_path / "run.ckpt", signal.SIGINT)
@@ -95,6 +96,7 @@ def test_sigint_saves_best_image_and_resume_matches_uninterrupted_run(tmp_path, 
         assert np.array_equal(np.asarray(img), reference)
 
 
+@pytest.mark.slow
 def test_sigterm_saves_best_image_and_exits_130(tmp_path):
     proc = start_cli(*RUN, "--save-every", "2", cwd=tmp_path)
     code, err = signal_when_exists(proc, tmp_path / "out.iter00002.png", signal.SIGTERM)
@@ -115,6 +117,7 @@ def test_interrupted_api_call_carries_the_best_image(one_thread):
     assert partial.settings["interrupted_at"] == {"level": 1, "iteration": 3}
 
 
+@pytest.mark.slow
 def test_resume_mid_level_matches_uninterrupted_run_across_levels(tmp_path, one_thread):
     # 256x64 px gives two pyramid levels (128x32, 256x64) at the cost of a 128 px square.
     opts = {"width": 256, "height": 64, "iters": 5, "seed": 2}

@@ -37,6 +37,7 @@ def estimate(size: int) -> int:
                          optimizer="lbfgs", iters=2).total
 
 
+@pytest.mark.slow
 def test_estimate_matches_measured_peak_rss_at_three_sizes():
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     procs = {s: subprocess.Popen([sys.executable, "-c", CHILD, str(s)], stdout=subprocess.PIPE,

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 import texstyle
-from cli_helpers import assert_usage_error, run_cli
+from cli_helpers import assert_usage_error, run_cli, run_main
 from texstyle import TexstyleError
 from texstyle.stats import STATISTICS
 
@@ -62,6 +62,7 @@ def _loss_run(loss_runs: dict, name: str) -> texstyle.RunResult:
     return loss_runs[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_each_statistic_lowers_its_own_style_loss(loss_runs, name):
     result = _loss_run(loss_runs, name)
@@ -76,6 +77,7 @@ def test_each_statistic_lowers_its_own_style_loss(loss_runs, name):
     assert float(result.image.min()) >= 0.0 and float(result.image.max()) <= 1.0
 
 
+@pytest.mark.slow
 def test_statistics_measure_different_things(loss_runs):
     # Same image at the first evaluation (same seed, same start), five different losses: the
     # setting really selects the statistic.
@@ -109,6 +111,7 @@ def test_swd_same_seed_same_texture_other_seed_other_texture():
 MIX = dict(size=40, iters=3, seed=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["gram", "swd"])  # averaged representations; a mixture
 def test_blend_one_zero_is_the_first_style_alone(name):
     styles = ["sample:brick", "sample:grass"]
@@ -125,6 +128,7 @@ def test_blend_one_zero_is_the_first_style_alone(name):
         assert float((alone.image - even.image).abs().max()) > 1e-3
 
 
+@pytest.mark.slow
 def test_blend_weights_change_the_texture():
     styles = ["sample:brick", "sample:mosaic"]
     a = texstyle.run_texture(styles, style_blend=(0.7, 0.3), **MIX)
@@ -182,6 +186,7 @@ def test_bad_style_blend_values_raise(blend):
 # ---- the command line -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_texture_with_loss_swd(tmp_path):
     proc = run_cli("texture", "sample:brick", "-o", "swd.png", "--size", "40", "--iters", "2",
                    "--loss", "swd", "--quiet", cwd=tmp_path)
@@ -192,6 +197,7 @@ def test_cli_texture_with_loss_swd(tmp_path):
     assert len(rec["history"]) == 2 and finite_history(rec["history"])
 
 
+@pytest.mark.slow
 def test_cli_texture_mixes_positional_exemplar_and_style(tmp_path):
     proc = run_cli("texture", "sample:brick", "--style", "sample:grass", "--style-blend", "0.7,0.3",
                    "-o", "mix.png", "--size", "40", "--iters", "2", "--quiet", cwd=tmp_path)
@@ -203,6 +209,7 @@ def test_cli_texture_mixes_positional_exemplar_and_style(tmp_path):
     assert finite_history(rec["history"])
 
 
+@pytest.mark.slow
 def test_cli_stylize_mixes_two_styles(tmp_path):
     proc = run_cli("stylize", "sample:cat", "--style", "sample:mosaic", "--style", "sample:brick",
                    "--style-blend", "0.7,0.3", "-o", "s.png", "--size", "56", "--iters", "2",
@@ -231,6 +238,6 @@ TWO_STYLES = ("texture", "sample:brick", "--style", "sample:grass", "-o", "o.png
     ids=["negative-weight", "wrong-count", "all-zero", "unknown-loss"],
 )
 def test_cli_bad_blend_or_loss_is_a_one_line_usage_error(tmp_path, extra, patterns):
-    proc = run_cli(*TWO_STYLES, *extra, cwd=tmp_path)
+    proc = run_main(*TWO_STYLES, *extra, cwd=tmp_path)
     assert_usage_error(proc, *patterns)
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "o.json").exists()

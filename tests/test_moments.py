@@ -134,6 +134,7 @@ def test_experiment_averages_and_table():
     assert set(METHODS) >= {"gan logreg", "gan quadratic", "gan mlp:128", "meancov", "gram"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gan logreg", "gram"])
 def test_run_cell_optimises_at_one_level_with_its_own_budget(method):
     # At 128 px a default texture run has two levels (64 and 128 px).
@@ -144,6 +145,7 @@ def test_run_cell_optimises_at_one_level_with_its_own_budget(method):
     assert cell.image.shape[-2:] == (128, 128)
 
 
+@pytest.mark.slow
 def test_run_cell_extra_options_can_ask_gan_runs_for_the_pyramid():
     cell = run_cell("sample:cells", "gan logreg", size=128, iters=2, device="cpu",
                     extra={"coarsest": 64, "fine_iters": 1})

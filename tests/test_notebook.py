@@ -82,6 +82,7 @@ def test_notebook_code_is_plain_python_and_copies_no_library_function(nb):
         assert not copied, f"cell {i} redefines library function(s) {sorted(copied)}"
 
 
+@pytest.mark.slow
 def test_notebook_runs_in_quick_mode(nb, tmp_path, monkeypatch, capsys, one_thread):
     import matplotlib
 

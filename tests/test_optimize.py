@@ -65,6 +65,7 @@ def test_non_finite_loss_restarts_from_the_best_image():
     assert result.best_loss < result.history[2]["total"]  # it kept improving after the restart
 
 
+@pytest.mark.slow
 def test_lbfgs_does_not_stall_on_a_flat_start():
     # A flat grey start on the bold mosaic gives almost no gradient (dead ReLUs).  Without a line
     # search L-BFGS's steps stayed tiny: measured style loss 0.95 → 0.58 after 30 evaluations at

@@ -29,6 +29,7 @@ def quick_report(tmp_path_factory):
     return cwd / "out", proc
 
 
+@pytest.mark.slow
 def test_quick_report_writes_every_file_and_the_index_links_them(quick_report):
     out, proc = quick_report
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES.values())
@@ -46,6 +47,7 @@ def test_quick_report_writes_every_file_and_the_index_links_them(quick_report):
     assert "E_P[f fᵀ]" in page  # the theory note's formulas
 
 
+@pytest.mark.slow
 def test_quick_report_pictures_have_the_planned_sizes(quick_report):
     out, _ = quick_report
     with Image.open(out / FILES["texture"]) as img:
@@ -76,6 +78,7 @@ def test_quick_report_pictures_have_the_planned_sizes(quick_report):
             assert np.asarray(img.convert("L")).std() > 1  # not blank
 
 
+@pytest.mark.slow
 def test_quick_report_record_has_settings_histories_and_timings(quick_report):
     out, _ = quick_report
     record = json.loads((out / FILES["record"]).read_text())
@@ -93,6 +96,7 @@ def test_quick_report_record_has_settings_histories_and_timings(quick_report):
     assert [cell["settings"]["style_blend"] for cell in record["mixing"]] == blends
 
 
+@pytest.mark.slow
 def test_quick_report_adversarial_section_has_the_table_and_this_runs_numbers(quick_report):
     out, _ = quick_report
     plan = default_plan(quick=True)
@@ -145,6 +149,7 @@ def one_line_error(capsys, argv: list[str], *patterns: str) -> None:
         assert re.search(pattern, lines[0]), (pattern, lines[0])
 
 
+@pytest.mark.slow
 def test_report_refuses_to_overwrite_before_any_work(quick_report, capsys):
     out, _ = quick_report
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cli_helpers import assert_usage_error, run_cli
+from cli_helpers import assert_usage_error, run_cli, run_main
 from texstyle import run_texture
 from texstyle.errors import TexstyleError
 from texstyle.features import VGGFeatures
@@ -87,6 +87,7 @@ def test_circular_features_are_translation_equivariant(random_weights):
     assert not torch.allclose(q["relu1_1"], p["relu1_1"].roll((8, 12), dims=(-2, -1)), atol=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 3])
 def test_tile_synthesis_is_seamless_and_plain_synthesis_is_not(seed, one_thread):
     """The issue's check, on the real network at 48 px: across the wrap-around edge the gradient
@@ -119,6 +120,7 @@ def test_tile_image_layout():
     assert torch.equal(t[..., 4:8, 10:15], x)
 
 
+@pytest.mark.slow
 def test_tile_command_writes_preview_and_refuses_to_clobber(tmp_path):
     src = tmp_path / "t.png"
     Image.fromarray((smooth_periodic(6, 10)[0].permute(1, 2, 0).numpy() * 255).astype("uint8")).save(src)
@@ -128,8 +130,8 @@ def test_tile_command_writes_preview_and_refuses_to_clobber(tmp_path):
     with Image.open(out) as img:
         assert img.size == (30, 12)
     assert "columns" in proc.stdout
-    assert_usage_error(run_cli("tile", src, "--repeat", "3x2", "-o", out, cwd=tmp_path),
+    assert_usage_error(run_main("tile", src, "--repeat", "3x2", "-o", out, cwd=tmp_path),
                        "exists", "--overwrite")
-    assert_usage_error(run_cli("tile", src, "--repeat", "3by2", "-o", tmp_path / "b.png",
+    assert_usage_error(run_main("tile", src, "--repeat", "3by2", "-o", tmp_path / "b.png",
                                cwd=tmp_path), "--repeat", "3by2")
     assert not (tmp_path / "b.png").exists()
