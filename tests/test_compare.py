@@ -6,6 +6,7 @@ so the file stays well under a minute; the one successful subprocess run is shar
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cli_helpers import run_cli
+from cli_helpers import run_cli, run_main
 from texstyle import TexstyleError, cli
 from texstyle.cli import main
 from texstyle.compare import parse_pair, run_compare
@@ -67,11 +68,12 @@ def test_progress_counts_over_the_whole_sheet(comparison):
     _, seen = comparison
     total = 4 * ITERS  # 2 rows x 2 statistics
     assert [s.iteration for s in seen] == list(range(1, total + 1))
-    assert {s.total for s in seen} == {total} and {s.cells for s in seen} == {4}
-    assert [(s.cell, s.grid, s.loss) for s in seen[::ITERS]] == [
+    assert {s.total for s in seen} == {total} and {s.cell.count for s in seen} == {4}
+    assert [(s.cell.index, s.cell.grid, s.cell.loss) for s in seen[::ITERS]] == [
         (1, "textures", "gram"), (2, "textures", "mean"), (3, "stylized", "gram"),
         (4, "stylized", "mean")]
-    assert seen[-1].row == "cat + mosaic"
+    assert seen[-1].cell.row == "cat + mosaic"
+    assert all(a.elapsed <= b.elapsed for a, b in itertools.pairwise(seen))  # time over the sheet
 
 
 def test_grid_size_follows_rows_and_columns_and_inputs_come_first(comparison):
@@ -135,6 +137,7 @@ def cli_run(tmp_path_factory):
     return cwd / "out", proc
 
 
+@pytest.mark.slow
 def test_cli_writes_grids_plot_and_record(cli_run):
     out, proc = cli_run
     assert proc.returncode == 0, proc.stderr
@@ -168,7 +171,7 @@ def test_cli_textures_alone_makes_only_that_grid(tmp_path, capsys):
     (["--losses", "gram,nope"], ["unknown loss", "nope"]),
 ])
 def test_cli_bad_arguments_exit_2(tmp_path, args, words):
-    proc = run_cli("compare", *TINY, *args, "--out-dir", "out", cwd=tmp_path)
+    proc = run_main("compare", *TINY, *args, "--out-dir", "out", cwd=tmp_path)
     assert_one_line_error(proc, *words)
     assert not (tmp_path / "out").exists()
 
@@ -177,7 +180,7 @@ def test_cli_refuses_existing_output_without_overwrite(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "losses.png").write_bytes(b"mine")
-    proc = run_cli("compare", "--textures", "sample:brick", *TINY, "--out-dir", "out", cwd=tmp_path)
+    proc = run_main("compare", "--textures", "sample:brick", *TINY, "--out-dir", "out", cwd=tmp_path)
     assert_one_line_error(proc, "exists", "losses.png", "--overwrite")
     assert sorted(p.name for p in out.iterdir()) == ["losses.png"]
     assert (out / "losses.png").read_bytes() == b"mine"
@@ -186,7 +189,7 @@ def test_cli_refuses_existing_output_without_overwrite(tmp_path):
 def interrupt_in_cell(cell: int):
     """A sheet callback that presses Ctrl-C at the first iteration of ``cell``."""
     def callback(s):
-        if s.cell == cell:
+        if s.cell.index == cell:
             raise KeyboardInterrupt
     return callback
 

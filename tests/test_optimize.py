@@ -98,3 +98,14 @@ def test_tolerance_stops_a_converged_run_early_and_zero_never_does():
     objective, _calls = quadratic(target)
     full = optimize(torch.zeros(1, 3, 4, 4), objective, iters=300, optimizer="adam", lr=0.05)
     assert len(full.history) == 300
+
+
+def test_result_losses_mean_the_same_for_every_loop():
+    # best_loss is always the best finite total, final_loss always the last one.
+    from texstyle.optimize import OptimResult
+
+    result = OptimResult(torch.zeros(1, 3, 2, 2), [{"total": t} for t in (3.0, 1.0, math.nan, 2.0)],
+                         elapsed=0.0)
+    assert (result.best_loss, result.final_loss) == (1.0, 2.0)
+    empty = OptimResult(torch.zeros(1, 3, 2, 2), [], elapsed=0.0)
+    assert empty.best_loss == math.inf and math.isnan(empty.final_loss)

@@ -14,7 +14,7 @@ from texstyle.features import VGGFeatures
 from texstyle.losses import Objective, style_targets
 from texstyle.optimize import optimize
 from texstyle.stats import STATISTICS
-from texstyle.tiled import TiledProblem, _crop, feather, plan_tiles, refine_tiled
+from texstyle.tiled import _crop, core_reps, feather, plan_tiles, refine_tiled
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 
@@ -63,9 +63,10 @@ def problem(weights, image_hw, stat="gram", content=None):
     with torch.no_grad():
         targets = style_targets(net(style), LAYERS, stat)
     lw = {n: 1 / len(LAYERS) for n in LAYERS}
-    return TiledProblem(net, targets, lw, STATISTICS[stat], style_weight=1.0, content=content,
-                        content_layer="relu3_2" if content is not None else None,
-                        content_weight=0.5 if content is not None else 0.0, tv_weight=0.1)
+    # The whole image's objective; a tiled run takes the content term from the content image.
+    return Objective(net, targets, lw, style_weight=1.0, statistic=STATISTICS[stat],
+                     content_layer="relu3_2" if content is not None else None,
+                     content_weight=0.5 if content is not None else 0.0, tv_weight=0.1)
 
 
 @pytest.mark.parametrize("stat", ["gram", "meancov"])
@@ -84,7 +85,7 @@ def test_statistics_accumulated_over_tiles_match_the_whole_image(random_weights,
             y0, y1, x0, x1 = t.box
             cy0, cy1, cx0, cx1 = t.core
             a = (cy1 - cy0) * (cx1 - cx0) / (96 * 80)
-            reps = p.core_reps(p.extractor(image[..., y0:y1, x0:x1]), t)
+            reps = core_reps(p, p.extractor(image[..., y0:y1, x0:x1]), t)
             part = {n: tuple(a * v for v in r) for n, r in reps.items()}
             total = part if total is None else {
                 n: tuple(u + v for u, v in zip(total[n], part[n])) for n in part}
@@ -98,7 +99,7 @@ def test_one_tile_refinement_equals_untiled(random_weights, one_thread):
     content = torch.rand(1, 3, 32, 40, generator=g)
     init = content.clone()
     p = problem(random_weights, (32, 40), content=content)
-    tiled = refine_tiled(init, p, tile=64, overlap=8, iters=8)
+    tiled = refine_tiled(init, p, tile=64, overlap=8, iters=8, content=content)
     with torch.no_grad():
         content_target = p.extractor(content)["relu3_2"]
     objective = Objective(p.extractor, p.style_targets, dict(p.layer_weights), style_weight=1.0,
@@ -201,7 +202,7 @@ def test_running_statistics_follow_every_write_back(random_weights, monkeypatch)
         return real_objective(problem_, tile, area, total, own, content_target)
 
     def fake_optimize(init, objective, **_):
-        return tiled.OptimResult(0.8 * init + 0.1, [{"total": 0.0}], 0.0, 0.0)
+        return tiled.OptimResult(0.8 * init + 0.1, [{"total": 0.0}], elapsed=0.0)
 
     monkeypatch.setattr(tiled, "_tile_objective", spy)
     monkeypatch.setattr(tiled, "optimize", fake_optimize)
@@ -219,7 +220,7 @@ def test_running_statistics_follow_every_write_back(random_weights, monkeypatch)
             cy0, cy1, cx0, cx1 = t.core
             a = (cy1 - cy0) * (cx1 - cx0) / (64 * 64)
             by0, by1, bx0, bx1 = t.box
-            reps = p.core_reps(p.extractor(before[..., by0:by1, bx0:bx1]), t)
+            reps = core_reps(p, p.extractor(before[..., by0:by1, bx0:bx1]), t)
             part = {n: tuple(a * v for v in r) for n, r in reps.items()}
             fresh = part if fresh is None else {
                 n: tuple(u + v for u, v in zip(fresh[n], part[n])) for n in part}

@@ -5,7 +5,7 @@ from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .experiment import Experiment, ExperimentCell, run_cell, run_experiment
 from .moments import MomentGaps, feature_moment_gaps
-from .optimize import Progress
+from .progress import Progress
 
 __all__ = [
     "Experiment",

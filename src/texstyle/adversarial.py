@@ -37,7 +37,8 @@ from torch.nn import functional as F
 
 from .errors import TexstyleError
 from .losses import Objective
-from .optimize import OptimResult, Progress
+from .optimize import OptimResult
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -358,8 +359,7 @@ def optimize_adversarial(
         if callback is not None:
             callback(Progress(len(history), iters, record, time.perf_counter() - start,
                               lambda: x.detach().clamp(0, 1)))
-    return OptimResult(last, history, history[-1]["total"] if history else math.nan,
-                       time.perf_counter() - start)
+    return OptimResult(last, history, time.perf_counter() - start)
 
 
 def _non_finite(record: Mapping[str, float], grad: torch.Tensor | None) -> str | None:

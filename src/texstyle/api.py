@@ -34,16 +34,16 @@ from .losses import Objective, style_targets
 from .memory import (
     with_oom_fallback,
 )
-from .optimize import LoopState, OptimResult, Progress, optimize
+from .optimize import LoopState, OptimResult, optimize
 from .plan import RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
+from .progress import Callback, placed
 from .seamless import periodic_resize
 from .stats import STATISTICS
-from .tiled import TiledProblem, refine_tiled
+from .tiled import refine_tiled
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Progress], None]
 CheckpointWriter = Callable[[Checkpoint], None]
 
 
@@ -164,9 +164,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
                 image = (periodic_resize if settings.tile else resize)(image, *hw)
             log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(levels), hw[1],
                      hw[0], device, iters)
-            report = _level_reporter(callback, level, len(levels), hw,
-                                     offset=plan.offset(level), total=plan.total_evaluations,
-                                     elapsed_before=elapsed)
+            report = placed(callback, before=plan.offset(level), total=plan.total_evaluations,
+                            elapsed=elapsed, level=level, levels=len(levels), size=(hw[1], hw[0]))
             save = _level_checkpointer(checkpoint, plan.digest, settings.to_dict(), level,
                                        list(history), elapsed, generator)
             result: OptimResult
@@ -183,9 +182,13 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
                 # No mid-level checkpoints here: a resumed run restarts this level from the
                 # checkpoint written at the end of the level below.
                 log.info("level %d: %d tiles of up to %d px", level, lv.tiles, settings.refine_tile)
-                problem = _tiled_problem(objective, settings, content_full, hw, device)
+                content_img = None
+                if isinstance(settings, StylizeSettings) and content_full is not None:
+                    content_img = resize(content_full, *hw).to(device)
+                    objective = replace(objective, content_layer=settings.content_layer,
+                                        content_weight=settings.content_weight)
                 result = refine_tiled(
-                    image.to(device), problem, tile=settings.refine_tile,
+                    image.to(device), objective, content=content_img, tile=settings.refine_tile,
                     overlap=settings.refine_overlap, iters=iters,
                     optimizer=settings.resolved_optimizer(), lr=settings.lr, callback=report)
             else:
@@ -282,20 +285,6 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
     return objective
 
 
-def _tiled_problem(objective: Objective, settings: TextureSettings,
-                   content_full: torch.Tensor | None, hw: tuple[int, int],
-                   device: torch.device) -> TiledProblem:
-    """The level's objective in the pieces tiled refinement needs (targets stay global)."""
-    is_stylize = isinstance(settings, StylizeSettings) and content_full is not None
-    return TiledProblem(
-        objective.extractor, objective.style_targets, objective.layer_weights,
-        objective.statistic, style_weight=objective.style_weight,
-        content=resize(content_full, *hw).to(device) if is_stylize else None,
-        content_layer=settings.content_layer if is_stylize else None,
-        content_weight=settings.content_weight if is_stylize else 0.0,
-        tv_weight=objective.tv_weight)
-
-
 def _style_features(extractor: VGGFeatures, settings: TextureSettings,
                     style_images: list[torch.Tensor], hw: tuple[int, int], device: torch.device
                     ) -> list[dict[str, torch.Tensor]]:
@@ -306,20 +295,6 @@ def _style_features(extractor: VGGFeatures, settings: TextureSettings,
         with torch.no_grad():
             feats.append(extractor(resize(img, *style_hw).to(device)))
     return feats
-
-
-def _level_reporter(callback: Callback | None, level: int, levels: int, hw: tuple[int, int], *,
-                    offset: int, total: int, elapsed_before: float) -> Callback | None:
-    """Turn one level's progress into progress over the whole pyramid."""
-    if callback is None:
-        return None
-
-    def report(p: Progress) -> None:
-        callback(replace(p, iteration=p.iteration + offset, total=total,
-                         elapsed=p.elapsed + elapsed_before, level=level, levels=levels,
-                         size=(hw[1], hw[0])))
-
-    return report
 
 
 def _settings(cls: type[TextureSettings], settings: TextureSettings | None,

@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -28,7 +29,6 @@ from .compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
-    SheetProgress,
     check_losses,
     level_starts,
     parse_pair,
@@ -37,10 +37,10 @@ from .compare import (
 from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
 from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
-from .optimize import Progress
 from .plan import calibrate, plan_run
+from .progress import Progress
 from .report import contact_sheet, gan_curves, grid, loss_plot
-from .reportbuild import ReportProgress, default_plan, plan_from_folder, plan_inputs, planned_files
+from .reportbuild import default_plan, plan_from_folder, plan_inputs, planned_files
 from .samples import SAMPLE_NAMES, is_sample
 from .stats import STATISTICS
 
@@ -353,7 +353,8 @@ def _run_command(args: argparse.Namespace) -> int:
     def write_checkpoint(c: Checkpoint) -> None:
         save_checkpoint(c, checkpoint_path)
 
-    render = _Renderer(args.output, args.save_every, args.overwrite, quiet=args.quiet)
+    render = _Renderer(quiet=args.quiet, snapshots=_Snapshots(args.output, args.save_every,
+                                                             args.overwrite))
     run_files = {"checkpoint": write_checkpoint if checkpoint_path is not None else None,
                  "checkpoint_every": files.checkpoint_every, "resume": resume}
     try:
@@ -445,38 +446,6 @@ def _write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
                overwrite=overwrite)
 
 
-class _Renderer:
-    """The library reports, the CLI renders: a tqdm bar plus optional snapshots."""
-
-    def __init__(self, output: Path, save_every: int | None, overwrite: bool, *, quiet: bool,
-                 label: str | None = None) -> None:
-        self.output, self.save_every, self.overwrite = output, save_every, overwrite
-        self.quiet, self.label = quiet, label
-        self.bar = None
-
-    def __call__(self, p: Progress) -> None:
-        if not self.quiet:
-            if self.bar is None:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=p.total, desc=self.label, unit="it", dynamic_ncols=True,
-                                file=sys.stderr)
-            self.bar.set_postfix_str(_postfix(p), refresh=False)
-            self.bar.update(p.iteration - self.bar.n)
-        if self.save_every and p.iteration % self.save_every == 0:
-            save_image(p.image(), snapshot_path(self.output, p.iteration), overwrite=self.overwrite)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _postfix(p: Progress) -> str:
-    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
-    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
-    return f"{p.size[0]}x{p.size[1]} {terms} total={p.losses.get('total', float('nan')):.3g}"
-
-
 def _tile(args: argparse.Namespace) -> int:
     """A tiled preview: the quickest way to see whether a texture is seamless."""
     from .api import read_input
@@ -509,7 +478,7 @@ def _demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     results = {}
     for (name, job), target in zip(jobs, targets):
-        render = _Renderer(target, None, args.overwrite, quiet=args.quiet, label=name)
+        render = _Renderer(quiet=args.quiet, label=name)
         try:
             results[name] = job(render)
         except Interrupted as exc:
@@ -554,7 +523,7 @@ def _compare(args: argparse.Namespace) -> int:
     planned += [out / "losses.png", out / "compare.json"]
     check_outputs(planned, [*textures, *(s for pair in pairs for s in pair)], overwrite=args.overwrite)
 
-    render = _SheetRenderer(quiet=args.quiet)
+    render = _Renderer(quiet=args.quiet)
     try:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
@@ -609,30 +578,6 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
                overwrite=overwrite)
 
 
-class _SheetRenderer:
-    """One tqdm bar over every cell and iteration of the sheet, the current cell in its description."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-
-    def __call__(self, s: SheetProgress) -> None:
-        if self.quiet:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=s.total, unit="it", dynamic_ncols=True, file=sys.stderr)
-        self.bar.set_description_str(f"[{s.cell}/{s.cells}] {s.grid}: {s.row} / {s.loss}",
-                                     refresh=False)
-        self.bar.set_postfix_str(_postfix(s.progress), refresh=False)
-        self.bar.update(s.iteration - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _report(args: argparse.Namespace) -> int:
     """Everything into one folder; every file name is checked before the first run starts."""
     from .reportbuild import run_report
@@ -645,7 +590,7 @@ def _report(args: argparse.Namespace) -> int:
     plan = plan_from_folder(args.images, **options) if args.images else default_plan(**options)
     check_outputs([out / name for name in planned_files(plan)], plan_inputs(plan),
                   overwrite=args.overwrite)
-    render = _StageRenderer(quiet=args.quiet)
+    render = _Renderer(quiet=args.quiet)
     try:
         report = run_report(plan, callback=render)
     finally:
@@ -660,30 +605,68 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-class _StageRenderer:
-    """One tqdm bar per stage of the report, "[i/n] stage" as its description."""
+@dataclass(frozen=True)
+class _Snapshots:
+    """--save-every: the current image every N iterations, next to the output."""
 
-    def __init__(self, *, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-        self.stage = None
+    output: Path
+    every: int | None
+    overwrite: bool
 
-    def __call__(self, r: ReportProgress) -> None:
-        if self.quiet:
-            return
-        if r.stage != self.stage:
-            self.close()
-            from tqdm import tqdm
+    def __call__(self, p: Progress) -> None:
+        if self.every and p.iteration % self.every == 0:
+            save_image(p.image(), snapshot_path(self.output, p.iteration), overwrite=self.overwrite)
 
-            self.stage = r.stage
-            self.bar = tqdm(total=r.total, unit="it", dynamic_ncols=True, file=sys.stderr,
-                            desc=f"[{r.stage_index}/{r.stages}] {r.stage}")
-        self.bar.update(r.iteration - self.bar.n)
+
+class _Renderer:
+    """The library reports, the CLI renders: one tqdm bar per run or report stage.
+
+    The bar's description says where the event stands (report stage, sheet cell, or the job's
+    label), its postfix the level size and loss terms.
+    """
+
+    def __init__(self, *, quiet: bool, label: str | None = None,
+                 snapshots: _Snapshots | None = None) -> None:
+        self.quiet, self.label, self.snapshots = quiet, label, snapshots
+        self.bar: Any = None
+        self.stage: str | None = None
+
+    def __call__(self, p: Progress) -> None:
+        if not self.quiet:
+            stage = p.stage.name if p.stage is not None else None
+            if self.bar is None or stage != self.stage:
+                self.close()
+                from tqdm import tqdm
+
+                self.stage = stage
+                self.bar = tqdm(total=p.total, desc=self.label, unit="it", dynamic_ncols=True,
+                                file=sys.stderr)
+            self.bar.set_description_str(_where(p) or self.label or "", refresh=False)
+            self.bar.set_postfix_str(_postfix(p), refresh=False)
+            self.bar.update(p.iteration - self.bar.n)
+        if self.snapshots is not None:
+            self.snapshots(p)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _where(p: Progress) -> str | None:
+    if p.stage is not None:
+        return f"[{p.stage.index}/{p.stage.count}] {p.stage.name}"
+    if p.cell is not None:
+        return f"[{p.cell.index}/{p.cell.count}] {p.cell.grid}: {p.cell.row} / {p.cell.loss}"
+    return None
+
+
+def _postfix(p: Progress) -> str:
+    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
+    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
+    tile = f" tile {p.tile}/{p.tiles}" if p.tiles else ""
+    return (f"{p.size[0]}x{p.size[1]}{tile} {terms} "
+            f"total={p.losses.get('total', float('nan')):.3g}")
 
 
 if __name__ == "__main__":

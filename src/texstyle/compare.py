@@ -9,7 +9,7 @@ one callback; rendering (grids, plot, progress bar) is left to ``report`` and th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from .config import StylizeSettings, TextureSettings
 from .errors import Interrupted, TexstyleError
 from .image import to_pil
 from .layers import min_input_size
-from .optimize import Progress
 from .plan import output_shape, read_input, style_shape
+from .progress import Callback, Cell, placed
 from .pyramid import level_iterations, level_shapes
 from .samples import PREFIX, is_sample
 from .stats import STATISTICS
@@ -38,23 +38,6 @@ DEFAULT_PAIRS: tuple[tuple[str, str], ...] = (
     ("sample:astronaut", "sample:cells"),
     ("sample:coffee", "sample:stars"),
 )
-
-
-@dataclass(frozen=True)
-class SheetProgress:
-    """One iteration's report, placed in the whole sheet: which cell, how far overall."""
-
-    cell: int  # 1-based, in run order
-    cells: int
-    grid: str  # "textures" or "stylized"
-    row: str  # the row's label
-    loss: str  # the statistic of this cell
-    iteration: int  # iterations done over the whole sheet, this one included
-    total: int  # iterations of the whole sheet
-    progress: Progress  # the cell's own report (its losses, level, current image)
-
-
-SheetCallback = Callable[[SheetProgress], None]
 
 
 @dataclass
@@ -192,7 +175,7 @@ def run_compare(
     seed: int = 0,
     weights: str = "normalized",
     device: str = "auto",
-    callback: SheetCallback | None = None,
+    callback: Callback | None = None,
 ) -> Comparison:
     """Run every texture exemplar and every content/style pair under every statistic in ``losses``.
 
@@ -224,8 +207,10 @@ def run_compare(
         for row in grid.rows:
             for loss in losses:
                 cell += 1
-                report = _sheet_reporter(callback, cell, cells, grid.name, row.label, loss,
-                                         done=done, total=total)
+                # Iterations and time count over the whole sheet; the event names the cell.
+                report = placed(callback, before=done, total=total,
+                                elapsed=time.perf_counter() - start,
+                                cell=Cell(cell, cells, grid.name, row.label, loss))
                 try:
                     if cls is TextureSettings:
                         result = run_texture(row.sources[0], settings[cls, loss], callback=report)
@@ -269,19 +254,6 @@ def _check_side(what: str, hw: tuple[int, int], need: int) -> None:
     if min(hw) < need:
         raise TexstyleError(f"{what} is {hw[1]}x{hw[0]} px, too small for the style layers: "
                             f"it needs at least {need} px on each side")
-
-
-def _sheet_reporter(callback: SheetCallback | None, cell: int, cells: int, grid: str, row: str,
-                    loss: str, *, done: int, total: int) -> Callable[[Progress], None] | None:
-    """Turn one cell's progress into progress over the whole sheet."""
-    if callback is None:
-        return None
-
-    def report(p: Progress) -> None:
-        callback(SheetProgress(cell, cells, grid, row, loss, min(done + p.iteration, total),
-                               total, p))
-
-    return report
 
 
 def level_starts(comparison: Comparison) -> list[int]:

@@ -24,7 +24,7 @@ from .config import DEFAULT_STYLE_LAYERS
 from .features import VGGFeatures
 from .image import fit_long_side, load_image, resize, to_pil
 from .moments import MomentGaps, moment_extractor, relative_moment_gaps
-from .optimize import Progress
+from .progress import Progress
 
 # Column label → run options.  `mean` is what `logreg` should emulate at equilibrium, `meancov`
 # what `quadratic` should; `gram` is the classic.

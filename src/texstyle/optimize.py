@@ -10,14 +10,13 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
-from PIL import Image
 
 from .errors import Interrupted, TexstyleError
-from .image import to_pil
+from .progress import Progress
 
 OPTIMIZERS = ("lbfgs", "adam")
 ADAM_LR = 0.02
@@ -36,30 +35,30 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Progress:
-    """One iteration's report: where we are, what each loss term is, how long it has taken."""
-
-    iteration: int  # 1-based
-    total: int
-    losses: dict[str, float]
-    elapsed: float
-    _current: Callable[[], torch.Tensor] = field(repr=False)
-    level: int = 1  # 1-based pyramid level, coarsest first
-    levels: int = 1
-    size: tuple[int, int] = (0, 0)  # (width, height) of this level
-
-    def image(self) -> Image.Image:
-        """The current iterate as a PIL image (clamped to [0, 1]); computed only when asked."""
-        return to_pil(self._current())
-
-
-@dataclass
 class OptimResult:
-    image: torch.Tensor  # the best iterate seen, clamped to [0, 1]
-    history: list[dict[str, float]]
-    best_loss: float
+    """What every loop hands back (``optimize``, the adversarial loop, the tiled sweep).
+
+    ``image`` is the image the loop stands by: the best iterate for ``optimize``, the last finite
+    one for the adversarial loop (its losses are measured against a moving discriminator), the
+    whole image after the sweep for tiled refinement.  The losses are read off ``history`` so
+    that they mean the same thing whichever loop ran.
+    """
+
+    image: torch.Tensor  # clamped to [0, 1]
+    history: list[dict[str, float]]  # one record per evaluation, "total" in each
     elapsed: float
     restarts: int = 0  # numerical failures recovered from (or given up on after MAX_RESTARTS)
+
+    @property
+    def best_loss(self) -> float:
+        """The lowest finite total of any evaluation (inf when there was none)."""
+        return min((h["total"] for h in self.history if math.isfinite(h["total"])),
+                   default=math.inf)
+
+    @property
+    def final_loss(self) -> float:
+        """The total of the last evaluation (nan when there was none)."""
+        return self.history[-1]["total"] if self.history else math.nan
 
 
 @dataclass
@@ -321,7 +320,7 @@ class _Loop:
                          self.restarts, self.elapsed())
 
     def result(self) -> OptimResult:
-        return OptimResult(self.best[1], self.history, self.best[0], self.elapsed(), self.restarts)
+        return OptimResult(self.best[1], self.history, self.elapsed(), self.restarts)
 
 
 class _BudgetSpent(Exception):

@@ -32,7 +32,6 @@ from .compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
-    SheetProgress,
     run_compare,
     source_label,
 )
@@ -45,7 +44,7 @@ from .experiment import (
 )
 from .image import OUTPUT_FORMATS
 from .moments import moment_extractor
-from .optimize import Progress
+from .progress import Callback, Stage, placed
 from .stats import STATISTICS
 
 # Every file the report writes, by role; the CLI checks them all before any work.
@@ -181,20 +180,6 @@ def plan_inputs(plan: ReportPlan) -> list[str]:
 # ---- running ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReportProgress:
-    """One iteration's report, placed in the report: which stage, how far within it."""
-
-    stage: str
-    stage_index: int  # 1-based
-    stages: int
-    iteration: int  # within the stage
-    total: int
-
-
-ReportCallback = Callable[[ReportProgress], None]
-
-
 @dataclass
 class MixCell:
     loss: str
@@ -227,7 +212,7 @@ def stage_names(plan: ReportPlan) -> list[str]:
                for ex in plan.adv_exemplars for method in plan.adv_methods])
 
 
-def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Report:
+def run_report(plan: ReportPlan, callback: Callback | None = None) -> Report:
     """Run every stage of ``plan`` in order; progress goes to ``callback``.
 
     Every input is read first, so a bad file fails the report before any work, not an hour in.
@@ -238,18 +223,9 @@ def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Repo
     wall: dict[str, float] = {}
     position = iter(range(len(stages)))  # stages run in the order stage_names lists them
 
-    def staged(index: int) -> Callable[[Progress], None] | None:
-        if callback is None:
-            return None
-        return lambda p: callback(ReportProgress(stages[index], index + 1, len(stages),
-                                                 p.iteration, p.total))
-
-    def sheet_progress(index: int) -> Callable[[SheetProgress], None]:
-        def report(s: SheetProgress) -> None:
-            if callback is not None:
-                callback(ReportProgress(stages[index], index + 1, len(stages), s.iteration,
-                                        s.total))
-        return report
+    def staged(index: int) -> Callback | None:
+        # Iterations count within the stage: each stage gets its own bar.
+        return placed(callback, stage=Stage(index + 1, len(stages), stages[index]))
 
     def timed(job: Callable[[int], Any]) -> Any:
         """Run the next stage; ``job`` gets its index (for its progress callback)."""
@@ -273,7 +249,7 @@ def run_report(plan: ReportPlan, callback: ReportCallback | None = None) -> Repo
     colour = {mode: timed(lambda i, mode=mode: stylize(i, mode)) for mode in COLOUR_MODES}
     comparison = timed(lambda i: run_compare(
         plan.textures, plan.pairs, losses=plan.losses, size=plan.compare_size,
-        iters=plan.compare_iters, callback=sheet_progress(i), **common))
+        iters=plan.compare_iters, callback=staged(i), **common))
     mixing = []
     for loss in plan.mix_losses:
         for blend in plan.blends:

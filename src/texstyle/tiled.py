@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from .errors import TexstyleError
 from .layers import pools_before
-from .losses import total_variation
-from .optimize import OptimResult, Progress, optimize
-from .stats import Representation, Statistic, average_mix, relative_error
+from .losses import Objective, total_variation
+from .optimize import OptimResult, optimize
+from .progress import Progress, placed
+from .stats import Representation, average_mix, relative_error
 
 Box = tuple[int, int, int, int]  # y0, y1, x0, x1 (end exclusive)
 
@@ -112,28 +113,20 @@ def _cut(image: torch.Tensor, box: Box) -> torch.Tensor:
     return image[..., y0:y1, x0:x1]
 
 
-@dataclass
-class TiledProblem:
-    """The whole-image objective, in the pieces a tile needs."""
+def check_tileable(objective: Objective) -> None:
+    """Tiles need statistics that add up over parts of the image (see the module doc)."""
+    stat = objective.statistic
+    if stat.mix is not average_mix or stat.stochastic:
+        raise TexstyleError(f"loss {stat.name!r} cannot be refined in tiles (its "
+                            "statistics do not add up over parts of the image); use gram, "
+                            "mean, meancov or w2, or a larger refine tile")
 
-    extractor: Callable[[torch.Tensor], dict[str, torch.Tensor]]
-    style_targets: dict[str, Representation]
-    layer_weights: Mapping[str, float]
-    statistic: Statistic
-    style_weight: float = 1.0
-    content: torch.Tensor | None = None  # the content image at this level's size
-    content_layer: str | None = None
-    content_weight: float = 0.0
-    tv_weight: float = 0.0
 
-    def check(self) -> None:
-        if self.statistic.mix is not average_mix or self.statistic.stochastic:
-            raise TexstyleError(f"loss {self.statistic.name!r} cannot be refined in tiles (its "
-                                "statistics do not add up over parts of the image); use gram, "
-                                "mean, meancov or w2, or a larger refine tile")
-
-    def core_reps(self, features: dict[str, torch.Tensor], tile: Tile) -> dict[str, Representation]:
-        return {n: self.statistic.compute(_crop(features[n], tile, n)) for n in self.style_targets}
+def core_reps(objective: Objective, features: dict[str, torch.Tensor], tile: Tile
+              ) -> dict[str, Representation]:
+    """The statistic of each style layer over the tile's core (not its whole box)."""
+    return {n: objective.statistic.compute(_crop(features[n], tile, n))
+            for n in objective.style_targets}
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -145,9 +138,10 @@ def _area(tile: Tile, height: int, width: int) -> float:
     return (cy1 - cy0) * (cx1 - cx0) / (height * width)
 
 
-def _tile_objective(problem: TiledProblem, tile: Tile, area: float,
+def _tile_objective(problem: Objective, tile: Tile, area: float,
                     total: dict[str, Representation], own: dict[str, Representation],
-                    content_target: torch.Tensor | None):
+                    content_target: torch.Tensor | None
+                    ) -> Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """Whole-image objective as a function of one tile's pixels (the rest held fixed).
 
     Style: the statistic of G − a·R_old + a·R(x).  Content and TV: the tile's share (area ``a``)
@@ -158,7 +152,7 @@ def _tile_objective(problem: TiledProblem, tile: Tile, area: float,
 
     def objective(x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = problem.extractor(x)
-        reps = problem.core_reps(feats, tile)
+        reps = core_reps(problem, feats, tile)
         style = sum(
             problem.layer_weights[n] * stat.distance(
                 tuple(g + area * (r - o) for g, r, o in zip(total[n], reps[n], own[n])),
@@ -166,6 +160,7 @@ def _tile_objective(problem: TiledProblem, tile: Tile, area: float,
             for n in problem.style_targets)
         terms = {"style": problem.style_weight * style}
         if content_target is not None:
+            assert problem.content_layer is not None
             own_content = _crop(feats[problem.content_layer], tile, problem.content_layer)
             terms["content"] = problem.content_weight * area * relative_error(own_content,
                                                                               content_target)
@@ -176,16 +171,34 @@ def _tile_objective(problem: TiledProblem, tile: Tile, area: float,
     return objective
 
 
-def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overlap: int,
-                 iters: int, optimizer: str = "lbfgs", lr: float | None = None,
-                 callback: Callable[[Progress], None] | None = None) -> OptimResult:
+def _in_whole(image: torch.Tensor, box: Box) -> Callable[[Progress], Callable[[], torch.Tensor]]:
+    """Progress shows the whole image with the tile's current pixels in it, not the tile alone."""
+    def current(p: Progress) -> Callable[[], torch.Tensor]:
+        def whole() -> torch.Tensor:
+            assert p.current is not None
+            y0, y1, x0, x1 = box
+            out = image.clone()
+            out[..., y0:y1, x0:x1] = p.current()
+            return out
+        return whole
+    return current
+
+
+def refine_tiled(image: torch.Tensor, problem: Objective, *, tile: int, overlap: int,
+                 iters: int, content: torch.Tensor | None = None, optimizer: str = "lbfgs",
+                 lr: float | None = None, callback: Callable[[Progress], None] | None = None
+                 ) -> OptimResult:
     """One sweep over the tiles of ``image`` (1, 3, H, W), ``iters`` evaluations per tile.
+
+    ``problem`` is the level's objective for the whole image (its targets stay global); its
+    content term, if any, is taken from ``content`` (the content image at this level's size)
+    one tile at a time, never from the whole image's features at once.
 
     Progress iterations count across tiles (total ``iters × len(tiles)``).  Peak memory is one
     tile's forward and backward pass, a few copies of the image, and each tile's statistics
     (for Gram matrices of the five default layers, 2.4 MB per tile: 60 MB for 25 tiles).
     """
-    problem.check()
+    check_tileable(problem)
     height, width = image.shape[-2:]
     tiles = plan_tiles(height, width, tile, overlap)
     image = image.detach().clone()
@@ -193,7 +206,7 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
 
     def measure(t: Tile) -> dict[str, Representation]:
         with torch.no_grad():
-            reps = problem.core_reps(problem.extractor(_cut(image, t.box)), t)
+            reps = core_reps(problem, problem.extractor(_cut(image, t.box)), t)
         return {n: tuple(v.detach() for v in r) for n, r in reps.items()}
 
     owns = [measure(t) for t in tiles]  # each core's statistics: C² numbers per layer and tile
@@ -203,22 +216,15 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
     start = time.perf_counter()
     for i, t in enumerate(tiles):
         content_target = None
-        if problem.content is not None and problem.content_weight > 0:
+        if content is not None and problem.content_weight > 0:
+            assert problem.content_layer is not None, "a content image needs its layer"
             with torch.no_grad():
-                content_feats = problem.extractor(_cut(problem.content, t.box))
+                content_feats = problem.extractor(_cut(content, t.box))
             content_target = _crop(content_feats[problem.content_layer], t, problem.content_layer)
         objective = _tile_objective(problem, t, areas[i], total, owns[i], content_target)
-        report = None
-        if callback is not None:
-            def report(p: Progress, offset: int = i * iters, box: Box = t.box) -> None:
-                def whole() -> torch.Tensor:  # the image with this tile's current pixels in it
-                    y0, y1, x0, x1 = box
-                    out = image.clone()
-                    out[..., y0:y1, x0:x1] = p._current()
-                    return out
-
-                callback(Progress(p.iteration + offset, iters * len(tiles), p.losses,
-                                  time.perf_counter() - start, whole))
+        report = placed(callback, before=i * iters, total=iters * len(tiles),
+                        elapsed=time.perf_counter() - start, current=_in_whole(image, t.box),
+                        tile=i + 1, tiles=len(tiles))
         result = optimize(_cut(image, t.box), objective, iters=iters, optimizer=optimizer, lr=lr,
                           callback=report, line_search=True)
         weight = feather(t, height, width, overlap).to(image)
@@ -234,5 +240,4 @@ def refine_tiled(image: torch.Tensor, problem: TiledProblem, *, tile: int, overl
                                   for g, a, b in zip(total[n], new[n], owns[j][n]))
                          for n in total}
                 owns[j] = new
-    best = history[-1]["total"] if history else math.inf
-    return OptimResult(image, history, best, time.perf_counter() - start)
+    return OptimResult(image, history, time.perf_counter() - start)
