@@ -8,12 +8,13 @@ from the run's own numbers).  Nothing here runs a model, writes a file or prints
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import jinja2
+from markupsafe import Markup
 from PIL import Image
 
 from . import __version__
@@ -46,7 +47,7 @@ class Section:
 
     anchor: str
     title: str
-    body: str  # HTML
+    body: Markup  # HTML rendered from a template
     figures: tuple[tuple[str, str], ...] = ()
 
 
@@ -175,21 +176,15 @@ def adversarial_section(report: Report) -> Section:
     run's numbers say (every number in the text is read from the run, none is written in)."""
     exp = report.adversarial
     if exp is None:
-        return Section("adversarial", "Adversarial experiment", "<p>Not run.</p>")
+        return Section("adversarial", "Adversarial experiment", Markup("<p>Not run.</p>"))
     curves = curves_cell(exp)
-    body = (
-        f"<p>Which discriminator matches what (<code>docs/adversarial.md</code>, "
-        f"<code>docs/theory.md</code> §5): GAN-only textures (<code>--loss gan</code>) with a "
-        f"linear (<code>logreg</code>), a quadratic and an MLP discriminator, next to the fixed "
-        f"statistics they should emulate. Every cell: {exp.size} px at one level (no pyramid), "
-        f"seed {exp.seed}; GAN runs take {exp.iters} Adam iterations, the others "
-        f"{exp.moment_iters} L-BFGS evaluations. "
-        f"For each output X and exemplar S, at each style layer, the relative gaps "
-        f"‖μ<sub>X</sub> − μ<sub>S</sub>‖ / ‖μ<sub>S</sub>‖ of the feature means and "
-        f"‖Σ<sub>X</sub> − Σ<sub>S</sub>‖<sub>F</sub> / ‖Σ<sub>S</sub>‖<sub>F</sub> of the "
-        f"feature covariances (<code>texstyle.feature_moment_gaps</code>), averaged over the "
-        f"{len(DEFAULT_STYLE_LAYERS)} layers; uniform noise gives the scale.</p>"
-        + _gap_average_table(exp) + adversarial_analysis(exp) + _gap_table(exp))
+    averages = [(m, *exp.average(m), sum(exp.cell(ex, m).seconds for ex in exp.exemplars))
+                for m in (NOISE, *exp.methods)]
+    cells = [{"label": source_label(c.exemplar), "method": c.method, "gaps": c.gaps,
+              "seconds": c.seconds} for c in exp.cells]
+    body = _render("adversarial.html.j2", exp=exp, n_layers=len(DEFAULT_STYLE_LAYERS),
+                   averages=averages, a=adversarial_analysis(exp), cells=cells,
+                   layers=list(exp.cells[0].gaps.per_layer))
     figures = (
         (FILES["adversarial"], ("One row per exemplar, one column per method; each cell is "
                                 "labelled with its mean / covariance gap.")),
@@ -200,52 +195,34 @@ def adversarial_section(report: Report) -> Section:
     return Section("adversarial", "Adversarial experiment", body, figures)
 
 
-def adversarial_analysis(exp: Experiment) -> str:
-    """A paragraph of what this run's gaps say about the theory's predictions (HTML)."""
+def adversarial_analysis(exp: Experiment) -> dict[str, Any]:
+    """What this run's gaps say about the theory's predictions, as numbers and verdicts for the
+    template (adversarial.html.j2 words them)."""
     avg = {m: exp.average(m) for m in (NOISE, *exp.methods)}
     gan = [m for m in exp.methods if m.startswith("gan")]
     fixed = [m for m in exp.methods if not m.startswith("gan")]
-    points = [(f"Uniform noise sits at {avg[NOISE][0]:.2f} / {avg[NOISE][1]:.2f} "
-               f"(mean / covariance gap, averaged over the exemplars).")]
+    out: dict[str, Any] = {"noise": avg[NOISE], "linquad": None, "means": None, "meancov": None,
+                           "accuracy": _final_accuracy(curves_cell(exp))}
     if "gan logreg" in exp.methods and "gan quadratic" in exp.methods:
         lin, quad = avg["gan logreg"][1], avg["gan quadratic"][1]
         wins = [ex for ex in exp.exemplars if exp.cell(ex, "gan quadratic").gaps.cov_gap
                 < exp.cell(ex, "gan logreg").gaps.cov_gap]
         better, worse = ("quadratic", "logreg") if quad < lin else ("logreg", "quadratic")
-        verdict = ("as the theory predicts: only the quadratic one can see a covariance "
-                   "difference" if quad < lin else
-                   "against the theory's prediction (only the quadratic one can see covariances): "
-                   "at this budget the game is far from its equilibrium")
-        points.append(
-            f"In this run the <code>{better}</code> discriminator left the smaller covariance gap "
-            f"({min(lin, quad):.3f} against <code>{worse}</code>'s {max(lin, quad):.3f}), "
-            f"{verdict}; quadratic was smaller on {len(wins)} of {len(exp.exemplars)} "
-            f"exemplar(s){_which(wins)}.")
+        out["linquad"] = {"better": better, "worse": worse, "low": min(lin, quad),
+                          "high": max(lin, quad), "as_predicted": quad < lin,
+                          "wins": [source_label(e) for e in wins],
+                          "exemplars": len(exp.exemplars)}
     if gan and fixed:
         gan_mean = [avg[m][0] for m in gan]
         fixed_mean = [avg[m][0] for m in fixed]
-        points.append(
-            f"Mean gaps: {_span(gan_mean)} for the GAN runs against {_span(fixed_mean)} for "
-            f"{', '.join(fixed)} — " + (
-                "the fixed statistics with L-BFGS match the means more closely at equal budget."
-                if min(gan_mean) > max(fixed_mean) else
-                "the GAN runs are level with the fixed statistics here."
-                if max(gan_mean) >= min(fixed_mean) else
-                "the GAN runs match the means more closely here."))
+        verdict = ("fixed" if min(gan_mean) > max(fixed_mean) else
+                   "level" if max(gan_mean) >= min(fixed_mean) else "gan")
+        out["means"] = {"gan": _span(gan_mean), "fixed": _span(fixed_mean),
+                        "fixed_names": fixed, "verdict": verdict}
     if "meancov" in exp.methods and gan:
         best = min(gan, key=lambda m: avg[m][1])
-        mc = avg["meancov"][1]
-        points.append(
-            f"<code>meancov</code>, which matches covariances directly, left {mc:.3f}; the best "
-            f"GAN run (<code>{best}</code>) {avg[best][1]:.3f}"
-            + (", so a discriminator that could see covariances did not yet match them as well "
-               "as matching them outright." if mc < avg[best][1] else "."))
-    acc = _final_accuracy(curves_cell(exp))
-    if acc is not None:
-        points.append(f"At the end of the curves' run D still classified {100 * acc:.0f} % of positions "
-                      f"correctly on average over the layers (chance: 50 %): "
-                      + ("the game had not settled." if acc > 0.55 else "close to chance."))
-    return "<p><strong>What this run says.</strong> " + " ".join(points) + "</p>"
+        out["meancov"] = {"mc": avg["meancov"][1], "best": best, "best_gap": avg[best][1]}
+    return out
 
 
 def _final_accuracy(cell: ExperimentCell) -> float | None:
@@ -259,48 +236,10 @@ def _span(values: Sequence[float]) -> str:
     return f"{lo:.3f}" if round(lo, 3) == round(hi, 3) else f"{lo:.3f}–{hi:.3f}"
 
 
-def _which(exemplars: Sequence[str]) -> str:
-    return f" ({', '.join(source_label(e) for e in exemplars)})" if exemplars else ""
-
-
-def _gap_average_table(exp: Experiment) -> str:
-    head = "<tr><th>method</th><th>mean gap</th><th>cov gap</th><th>time (s)</th></tr>"
-    rows = ""
-    for method in (NOISE, *exp.methods):
-        m, v = exp.average(method)
-        seconds = sum(exp.cell(ex, method).seconds for ex in exp.exemplars)
-        rows += (f"<tr><td>{_e(method)}</td><td>{m:.3f}</td><td>{v:.3f}</td>"
-                 f"<td>{seconds:.1f}</td></tr>")
-    return (f"<p>Averaged over the {len(exp.exemplars)} exemplar(s) (time: summed):</p>"
-            f"<table>{head}{rows}</table>")
-
-
-def _gap_table(exp: Experiment) -> str:
-    layers = list(exp.cells[0].gaps.per_layer)
-    head = ("<tr><th>exemplar</th><th>method</th><th>mean gap</th><th>cov gap</th>"
-            + "".join(f"<th>{_e(n)} μ / Σ</th>" for n in layers) + "<th>time (s)</th></tr>")
-    rows = ""
-    for c in exp.cells:
-        per = "".join(f"<td>{c.gaps.per_layer[n][0]:.2f} / {c.gaps.per_layer[n][1]:.2f}</td>"
-                      for n in layers)
-        rows += (f"<tr><td>{_e(source_label(c.exemplar))}</td><td>{_e(c.method)}</td>"
-                 f"<td>{c.gaps.mean_gap:.3f}</td><td>{c.gaps.cov_gap:.3f}</td>{per}"
-                 f"<td>{c.seconds:.1f}</td></tr>")
-    return (f"<p>Per exemplar and layer (mean gap / covariance gap):</p>"
-            f"<table>{head}{rows}</table>")
-
-
 def _colour_section(report: Report) -> Section:
     plan = report.plan
-    body = (f"<p>The favourite stylisation again, with the same seed, size and budget, under "
-            f"each colour control (Gatys et al., \"Preserving Color in Neural Artistic Style "
-            f"Transfer\", 2016; <code>--preserve-color</code>): <code>luminance</code> "
-            f"transfers the style on the luma channel only and puts the content's chroma (YIQ) "
-            f"back; <code>histogram</code> first maps the style image's colours so that their "
-            f"RGB mean and covariance equal the content's. Final style loss: plain "
-            f"{_final(report.stylized, 'style'):.3g}"
-            + "".join(f", {mode} {_final(r, 'style'):.3g}" for mode, r in report.colour.items())
-            + " (each measured against its own, recoloured or grey, style targets).</p>")
+    body = _render("colour.html.j2", plain=_final(report.stylized, "style"),
+                   modes=[(mode, _final(r, "style")) for mode, r in report.colour.items()])
     caption = (f"Content ({source_label(plan.photo)}), style ({source_label(plan.photo_style)}), "
                f"then {plan.photo_loss} stylisations: plain, keeping the content's colours "
                f"through luminance-only transfer, and through colour histogram matching of the "
@@ -325,61 +264,27 @@ FORMULAS = (
      "style_weight · Σ_l w_l d_l(X, S) + content_weight · rel(F_X, F_C) + tv_weight · TV(X)"),
 )
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-line-height:1.45;color:#222}img{max-width:100%;border:1px solid #ddd}figure{margin:1em 0}
-figcaption{color:#555;font-size:.92em}table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;font-size:.92em}
-code{background:#f4f4f4;padding:0 .2em}.formula{font-family:monospace;white-space:pre-wrap}"""
-
-
 def index_html(report: Report) -> str:
-    plan = report.plan
     sections = [
         _favourites_section(report),
         _colour_section(report),
         _comparison_section(report),
         _mixing_section(report),
-        Section("losses", "Loss curves",
-                "<p>Style loss per evaluation of the favourites and of every mixing cell (log "
-                "scale; each run measured by its own statistic, so compare shapes, not levels). "
-                "The comparison sheets' curves are with the sheets.</p>",
+        Section("losses", "Loss curves", _render("losses.html.j2"),
                 ((FILES["losses"], "Style loss per iteration."),)),
         adversarial_section(report),
-        _formulas_section(),
+        Section("formulas", "Formulas", _render("formulas.html.j2", formulas=FORMULAS)),
         _timings_section(report),
     ]
-    mode = "quick (tiny, for CI)" if plan.quick else "full"
-    toc = "".join(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a></li>' for s in sections)
-    body = "".join(_section_html(s) for s in sections)
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>texstyle report</title><style>{_CSS}</style></head><body>"
-        f"<h1>texstyle report</h1><p>Regenerated by <code>texstyle report OUTDIR"
-        f"{' --quick' if plan.quick else ''}</code> ({mode} mode, seed {plan.seed}, texstyle "
-        f"{__version__}). Every number and picture below comes from this run; the full record, "
-        f"with settings and loss histories, is <a href=\"{FILES['record']}\">{FILES['record']}</a>."
-        f" The derivations are in <code>docs/theory.md</code>.</p>{_quick_note(plan)}"
-        f"<ul>{toc}</ul>{body}"
-        "</body></html>\n")
-
-
-def _quick_note(plan: ReportPlan) -> str:
-    if not plan.quick:
-        return ""
-    return ("<p><strong>Quick mode:</strong> sizes and budgets are tiny so that CI can check every "
-            "step in about a minute; the pictures are mostly noise. Run without "
-            "<code>--quick</code> (a GPU helps) for the real report.</p>")
+    plan = report.plan
+    return str(_render("index.html.j2", sections=sections, quick=plan.quick, seed=plan.seed,
+                       version=__version__, record=FILES["record"]))
 
 
 def _favourites_section(report: Report) -> Section:
     plan, tex, sty = report.plan, report.texture, report.stylized
-    body = (
-        f"<p>A texture grown from <code>{_e(plan.texture)}</code> with the "
-        f"<code>{_e(plan.texture_loss)}</code> statistic, and <code>{_e(plan.photo)}</code> painted "
-        f"in the style of <code>{_e(plan.photo_style)}</code> with <code>{_e(plan.photo_loss)}</code>."
-        f" Full-size results: <a href=\"{FILES['texture']}\">{FILES['texture']}</a>, "
-        f"<a href=\"{FILES['stylized']}\">{FILES['stylized']}</a>.</p>"
-        + _settings_table({"texture": tex, "stylisation": sty}))
+    body = _render("favourites.html.j2", plan=plan, files=FILES,
+                   settings=_settings_table({"texture": tex, "stylisation": sty}))
     texture_caption = (f"Exemplar and texture ({_size(tex)}, final style loss "
                        f"{_final(tex, 'style'):.3g}).")
     stylized_caption = (f"Content, style and stylisation ({_size(sty)}, final style loss "
@@ -390,13 +295,8 @@ def _favourites_section(report: Report) -> Section:
 
 def _comparison_section(report: Report) -> Section:
     c = report.comparison
-    s = c.settings
-    body = (f"<p>Every exemplar and content/style pair under every statistic "
-            f"({', '.join(f'<code>{_e(x)}</code>' for x in c.losses)}), same seed, size "
-            f"({s['size']} px) and budget ({s['iters']} evaluations at the coarsest pyramid level) in every "
-            f"cell; each cell is labelled with its final style loss. What to look for is "
-            f"discussed in <code>docs/statistics.md</code> and <code>docs/theory.md</code> "
-            f"(§3: is the mean enough? §4: what swd sees).</p>")
+    body = _render("comparison.html.j2", losses=c.losses, size=c.settings["size"],
+                   iters=c.settings["iters"])
     figures = [(FILES[f"compare_{g.name}"], f"{g.name}: one column per statistic.")
                for g in c.grids]
     figures.append((FILES["compare_losses"],
@@ -406,43 +306,24 @@ def _comparison_section(report: Report) -> Section:
 
 def _mixing_section(report: Report) -> Section:
     plan = report.plan
-    body = (f"<p>Textures from two styles at once, <code>{_e(plan.mix[0])}</code> (A) and "
-            f"<code>{_e(plan.mix[1])}</code> (B), blended with the weights shown "
-            f"(<code>--style A --style B --style-blend wA,wB</code>). For the moment statistics "
-            f"the raw moments are averaged; for swd the target is the weighted mixture of the "
-            f"two feature clouds. {plan.mix_size} px, {plan.mix_iters} evaluations at the coarsest level.</p>")
+    body = _render("mixing.html.j2", a=plan.mix[0], b=plan.mix[1], size=plan.mix_size,
+                   iters=plan.mix_iters)
     caption = "One row per statistic; the end columns are A alone and B alone."
     return Section("mixing", "Style mixing", body, ((FILES["mixing"], caption),))
 
 
-def _formulas_section() -> Section:
-    rows = "".join(f"<tr><th>{_e(name)}</th><td class=\"formula\">{_e(text)}</td></tr>"
-                   for name, text in FORMULAS)
-    body = ("<p>From <code>docs/theory.md</code>, where each is derived: matching Gram matrices "
-            "is fitting the same maximum-likelihood Gaussian N(0, G) to the two feature "
-            "distributions; the other statistics change the model (mean, mean and covariance) "
-            "or compare whole distributions (swd).</p>"
-            f"<table>{rows}</table>")
-    return Section("formulas", "Formulas", body)
-
-
 def _timings_section(report: Report) -> Section:
-    rows = "".join(f"<tr><td>{_e(stage)}</td><td>{seconds:.1f}</td></tr>"
-                   for stage, seconds in report.wall_s.items())
-    total = sum(report.wall_s.values())
-    env = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in report.environment.items())
-    body = (f"<p>Wall-clock seconds per stage (image loading, targets and optimisation); "
-            f"total {total:.1f} s. Timings depend on the machine and on what else it was "
-            f"running.</p><table><tr><th>stage</th><th>s</th></tr>{rows}</table>"
-            f"<table><tr><th>environment</th><th></th></tr>{env}</table>")
+    body = _render("timings.html.j2", stages=list(report.wall_s.items()),
+                   total=sum(report.wall_s.values()),
+                   environment=list(report.environment.items()))
     return Section("timings", "Timings and environment", body)
 
 
-def _settings_table(runs: dict[str, RunResult]) -> str:
+def _settings_table(runs: dict[str, RunResult]) -> dict[str, Any]:
+    """The settings that tell the runs apart, as rows of display strings."""
     keys = ("loss", "output_size", "levels", "iters", "style_weight", "content_weight",
             "tv_weight", "style_layers", "content_layer", "pooling", "optimizer", "seed", "device")
-    head = "".join(f"<th>{_e(name)}</th>" for name in runs)
-    rows = ""
+    rows = []
     for key in keys:
         values = [r.settings.get(key, "") for r in runs.values()]
         if all(v in ("", None) for v in values):
@@ -452,18 +333,21 @@ def _settings_table(runs: dict[str, RunResult]) -> str:
                       for v, r in zip(values, runs.values())]
         if key == "output_size":
             values = ["x".join(map(str, v)) for v in values]
-        cells = "".join(f"<td>{_e(_fmt(v))}</td>" for v in values)
-        rows += f"<tr><td>{_e(key)}</td>{cells}</tr>"
-    times = "".join(f"<td>{r.elapsed:.1f} s</td>" for r in runs.values())
-    return (f"<table><tr><th>setting</th>{head}</tr>{rows}"
-            f"<tr><td>optimisation time</td>{times}</tr></table>")
+        rows.append((key, [_fmt(v) for v in values]))
+    return {"names": list(runs), "rows": rows, "times": [r.elapsed for r in runs.values()]}
 
 
-def _section_html(s: Section) -> str:
-    figures = "".join(
-        f'<figure><a href="{_e(name)}"><img src="{_e(name)}" alt="{_e(caption)}"></a>'
-        f"<figcaption>{_e(caption)}</figcaption></figure>" for name, caption in s.figures)
-    return f'<section id="{_e(s.anchor)}"><h2>{_e(s.title)}</h2>{s.body}{figures}</section>'
+# Markup lives in templates/report/*.j2; autoescaping escapes every value put into them.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("texstyle", "templates/report"),
+    autoescape=True, lstrip_blocks=True, keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+_TEMPLATES.filters["fmt"] = format  # {{ x|fmt(".3g") }}
+
+
+def _render(name: str, **context: Any) -> Markup:
+    return Markup(_TEMPLATES.get_template(name).render(**context))
 
 
 def _input(source: str) -> Image.Image:
@@ -494,5 +378,4 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+
