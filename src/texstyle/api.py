@@ -25,6 +25,7 @@ from .adversarial import (
     real_samples,
 )
 from .checkpoint import Checkpoint, check_compatible
+from .colour import clipped_colour_transfer
 from .config import StylizeSettings, TextureSettings
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
@@ -75,20 +76,44 @@ def _blended_colour(style_images: list[torch.Tensor], settings: TextureSettings)
 def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    content: torch.Tensor | None, generator: torch.Generator,
                    feedforward: Callable[[torch.Tensor], torch.Tensor],
+                   palette: Callable[[torch.Tensor], torch.Tensor],
                    max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
-    if init in ("content", "adain"):
+    if init in ("content", "adain", "palette"):
         if content is None:
             raise TexstyleError(f"init {init!r} needs a content image; use 'noise' or a path")
         # AdaIN's one-pass stylisation already has the style's colours and much of its texture,
         # so the optimiser starts far closer than from the photo (docs/performance.md).
-        return feedforward(content) if init == "adain" else content.clone()
+        if init == "adain":
+            return feedforward(content)
+        # The photo in the painting's colours (mean and covariance of RGB): the palette is there
+        # from the first evaluation, and the budget goes to strokes (docs/quality.md).
+        return palette(content) if init == "palette" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
         # contrast saves iterations compared with the paper's uniform [0, 1] noise.
         noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
         return (colour + noise).clamp(0, 1)
     return resize(read_input(init, "init image", max_pixels), h, w)
+
+
+def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
+                      blend: tuple[float, ...] | None) -> torch.Tensor:
+    """``content`` recoloured to the (blended) styles' RGB mean and covariance, within [0, 1].
+
+    Several styles: the target is their pixels pooled, each style resized so that its share of
+    the pool is its blend weight, which gives the mixture's colour moments.
+    """
+    weights = blend or (1.0,) * len(style_images)
+    pool = []
+    for img, w in zip(style_images, weights):
+        if w <= 0:
+            continue
+        h, wd = img.shape[-2:]
+        scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
+        small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
+        pool.append(small.reshape(1, 3, 1, -1))
+    return clipped_colour_transfer(content, torch.cat(pool, dim=-1))
 
 
 def _run(
@@ -159,6 +184,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
                                        content=content_img, generator=generator,
                                        feedforward=lambda c: _feedforward(c, style_images, settings,
                                                                           device, "adain"),
+                                       palette=lambda c: _in_style_colours(c, style_images,
+                                                                           settings.style_blend),
                                        max_pixels=settings.max_pixels)
             else:
                 image = (periodic_resize if settings.tile else resize)(image, *hw)
