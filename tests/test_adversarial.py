@@ -13,19 +13,16 @@ import torch
 import texstyle
 from cli_helpers import run_cli
 from texstyle.adversarial import (
-    DiscSpec,
     Diverged,
-    GanOptions,
     disc_loss,
     make_discriminators,
     optimize_adversarial,
-    parse_disc,
     positions,
     real_samples,
     train_discriminator,
 )
 from texstyle.cli import main
-from texstyle.config import StylizeSettings, TextureSettings
+from texstyle.config import DiscSpec, GanOptions, StylizeSettings, TextureSettings, parse_disc
 from texstyle.errors import Interrupted, TexstyleError
 from texstyle.losses import Objective
 

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .config import DiscSpec, GanOptions, is_gan
 from .errors import TexstyleError
 from .losses import Objective
 from .optimize import Loop, OptimResult, run_loop
@@ -41,16 +42,7 @@ from .progress import Progress
 
 log = logging.getLogger(__name__)
 
-GAN_LOSSES = ("gan", "gan+gram", "gan+meancov")
-DISC_KINDS = ("logreg", "quadratic", "mlp:H[,H]")
-
-
 # ---- names -------------------------------------------------------------------------------------
-
-
-def is_gan(loss: str) -> bool:
-    """Whether ``loss`` (a ``--loss`` value) has an adversarial term."""
-    return loss in GAN_LOSSES
 
 
 def moment_statistic(loss: str) -> str | None:
@@ -60,44 +52,6 @@ def moment_statistic(loss: str) -> str | None:
         return loss
     _, _, rest = loss.partition("+")
     return rest or None
-
-
-@dataclass(frozen=True)
-class DiscSpec:
-    """A parsed ``--disc`` value: the kind and, for an MLP, the hidden widths."""
-
-    kind: str  # "logreg", "quadratic" or "mlp"
-    hidden: tuple[int, ...] = ()
-
-
-def parse_disc(text: str) -> DiscSpec:
-    """"logreg" | "quadratic" | "mlp:H[,H]" → DiscSpec; a one-line TexstyleError otherwise."""
-    if text in ("logreg", "quadratic"):
-        return DiscSpec(text)
-    kind, sep, widths = text.partition(":")
-    if kind == "mlp" and sep:
-        try:
-            hidden = tuple(int(w) for w in widths.split(","))
-        except ValueError:
-            hidden = ()
-        if hidden and len(hidden) <= 2 and all(h > 0 for h in hidden):
-            return DiscSpec("mlp", hidden)
-    raise TexstyleError(f"unknown discriminator {text!r}; choose one of {', '.join(DISC_KINDS)} "
-                        "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
-
-
-@dataclass(frozen=True)
-class GanOptions:
-    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
-    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``)."""
-
-    disc: str = "logreg"
-    disc_steps: int = 1  # Adam steps of every D per training round
-    disc_every: int = 1  # image iterations between training rounds
-    disc_lr: float = 0.01
-    r1_weight: float = 0.0  # γ of the R1 penalty (γ/2)·E_real ‖∇D‖²
-    instance_noise: float = 0.0  # std of noise added to D's inputs, in standardised units
-    gan_weight: float = 1.0
 
 
 # ---- discriminators ----------------------------------------------------------------------------

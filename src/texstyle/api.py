@@ -18,15 +18,13 @@ from PIL import Image
 
 from .adversarial import (
     LayerDisc,
-    is_gan,
     make_discriminators,
     moment_statistic,
     optimize_adversarial,
-    parse_disc,
     real_samples,
 )
 from .checkpoint import Checkpoint, check_compatible
-from .config import StylizeSettings, TextureSettings
+from .config import StylizeSettings, TextureSettings, is_gan, parse_disc
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, resize, to_pil

@@ -21,7 +21,6 @@ from typing import Any
 from PIL import Image
 
 from . import __version__
-from .adversarial import is_gan
 from .api import RunResult, run_stylize, run_texture
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .compare import (
@@ -33,7 +32,14 @@ from .compare import (
     parse_pair,
     run_compare,
 )
-from .config import GAN_GROUP, FileOptions, StylizeSettings, TextureSettings, check_positive_int
+from .config import (
+    GAN_GROUP,
+    FileOptions,
+    StylizeSettings,
+    TextureSettings,
+    check_positive_int,
+    is_gan,
+)
 from .errors import Interrupted, TexstyleError
 from .image import output_format, save_image, write_text
 from .plan import calibrate, plan_run

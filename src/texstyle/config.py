@@ -9,12 +9,60 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .adversarial import GAN_LOSSES, GanOptions, is_gan, parse_disc
-from .colour import PRESERVE_COLOR
 from .errors import TexstyleError
-from .features import POOLINGS, check_layers
-from .optimize import OPTIMIZERS
+from .layers import POOLINGS, check_layers
 from .stats import STATISTICS
+
+OPTIMIZERS = ("lbfgs", "adam")
+# Keep the content's colours (colour.py): stylise luma only, or recolour the style first.
+PRESERVE_COLOR = ("none", "luminance", "histogram")
+# The adversarial statistic (adversarial.py): its --loss names and its options.
+GAN_LOSSES = ("gan", "gan+gram", "gan+meancov")
+DISC_KINDS = ("logreg", "quadratic", "mlp:H[,H]")
+
+
+def is_gan(loss: str) -> bool:
+    """Whether ``loss`` (a ``--loss`` value) has an adversarial term."""
+    return loss in GAN_LOSSES
+
+
+@dataclass(frozen=True)
+class DiscSpec:
+    """A parsed ``--disc`` value: the kind and, for an MLP, the hidden widths."""
+
+    kind: str  # "logreg", "quadratic" or "mlp"
+    hidden: tuple[int, ...] = ()
+
+
+def parse_disc(text: str) -> DiscSpec:
+    """"logreg" | "quadratic" | "mlp:H[,H]" → DiscSpec; a one-line TexstyleError otherwise."""
+    if text in ("logreg", "quadratic"):
+        return DiscSpec(text)
+    kind, sep, widths = text.partition(":")
+    if kind == "mlp" and sep:
+        try:
+            hidden = tuple(int(w) for w in widths.split(","))
+        except ValueError:
+            hidden = ()
+        if hidden and len(hidden) <= 2 and all(h > 0 for h in hidden):
+            return DiscSpec("mlp", hidden)
+    raise TexstyleError(f"unknown discriminator {text!r}; choose one of {', '.join(DISC_KINDS)} "
+                        "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
+
+
+@dataclass(frozen=True)
+class GanOptions:
+    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
+    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``)."""
+
+    disc: str = "logreg"
+    disc_steps: int = 1  # Adam steps of every D per training round
+    disc_every: int = 1  # image iterations between training rounds
+    disc_lr: float = 0.01
+    r1_weight: float = 0.0  # γ of the R1 penalty (γ/2)·E_real ‖∇D‖²
+    instance_noise: float = 0.0  # std of noise added to D's inputs, in standardised units
+    gan_weight: float = 1.0
+
 
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

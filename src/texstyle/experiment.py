@@ -18,9 +18,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .adversarial import is_gan
 from .api import RunResult, read_input, run_texture
-from .config import DEFAULT_STYLE_LAYERS
+from .config import DEFAULT_STYLE_LAYERS, is_gan
 from .features import VGGFeatures
 from .image import fit_long_side, load_image, resize, to_pil
 from .moments import MomentGaps, moment_extractor, relative_moment_gaps

@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 import torch
 
+from .config import OPTIMIZERS
 from .errors import Interrupted, TexstyleError
 from .progress import Progress
 
-OPTIMIZERS = ("lbfgs", "adam")
 ADAM_LR = 0.02
 # Numerical failure (non-finite loss or gradient, divergence): restart from the best iterate with
 # a gentler optimiser (see _fallback); after this many restarts in one call, stop and keep the best.
