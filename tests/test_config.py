@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from texstyle.cli import _settings_from_args, build_parser
+from texstyle.cli.commands import _settings_from_args, build_parser
 from texstyle.config import StylizeSettings, TextureSettings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -159,7 +159,7 @@ def test_api_refines_large_levels_in_tiles(one_thread):
 
 
 def test_cli_flags_reach_the_settings():
-    from texstyle.cli import _settings_from_args, build_parser
+    from texstyle.cli.commands import _settings_from_args, build_parser
 
     args = build_parser().parse_args(["texture", "sample:brick", "-o", "o.png", "--tile",
                                       "--refine-tile", "512", "--refine-overlap", "64",

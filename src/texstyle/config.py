@@ -78,7 +78,7 @@ GAN_GROUP = "adversarial loss (--loss gan, gan+gram, gan+meancov)"
 def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ...] | None = None,
            metavar: str | None = None, flag: str | None = None, group: str | None = None,
            commands: tuple[str, ...] = ("texture", "stylize")) -> Any:
-    """A settings field with what the command line needs to offer it (cli.py builds the flags
+    """A settings field with what the command line needs to offer it (cli/commands.py builds the flags
     from these): one place for the default, the help text, the choices and the flag's name.
 
     ``help`` may name ``{default}`` (this class's default) and ``{statistics}``; ``parse`` is

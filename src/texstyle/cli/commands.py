@@ -14,16 +14,31 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from . import __version__
-from .api import RunResult, run_stylize, run_texture
-from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .compare import (
+from .. import __version__
+from ..api import RunResult, run_stylize, run_texture
+from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ..config import (
+    GAN_GROUP,
+    FileOptions,
+    StylizeSettings,
+    TextureSettings,
+    check_positive_int,
+    is_gan,
+)
+from ..errors import Interrupted, TexstyleError
+from ..image import output_format, save_image, write_text
+from ..plan import calibrate, plan_run
+from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
+from ..report.figures import contact_sheet, gan_curves, grid, loss_plot
+from ..samples import SAMPLE_NAMES, is_sample
+from ..stats import STATISTICS
+from ..studies.compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
@@ -32,22 +47,7 @@ from .compare import (
     parse_pair,
     run_compare,
 )
-from .config import (
-    GAN_GROUP,
-    FileOptions,
-    StylizeSettings,
-    TextureSettings,
-    check_positive_int,
-    is_gan,
-)
-from .errors import Interrupted, TexstyleError
-from .image import output_format, save_image, write_text
-from .plan import calibrate, plan_run
-from .progress import Progress
-from .report import contact_sheet, gan_curves, grid, loss_plot
-from .reportbuild import default_plan, plan_from_folder, plan_inputs, planned_files
-from .samples import SAMPLE_NAMES, is_sample
-from .stats import STATISTICS
+from .progress import _Renderer, _Snapshots, snapshot_path
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -357,10 +357,6 @@ def record_path(output: Path) -> Path:
     return output.with_suffix(".json")
 
 
-def snapshot_path(output: Path, iteration: int) -> Path:
-    return output.with_name(f"{output.stem}.iter{iteration:05d}{output.suffix}")
-
-
 def planned_outputs(output: Path, settings: TextureSettings, save_every: int | None) -> list[Path]:
     """Every file a run will write, known before it starts so clashes are caught up front."""
     paths = [output, record_path(output)]
@@ -396,8 +392,8 @@ def _write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
 
 def _tile(args: argparse.Namespace) -> int:
     """A tiled preview: the quickest way to see whether a texture is seamless."""
-    from .api import read_input
-    from .seamless import parse_repeat, seam_ratio, tile_image
+    from ..api import read_input
+    from ..seamless import parse_repeat, seam_ratio, tile_image
 
     cols, rows = parse_repeat(args.repeat)
     check_outputs([args.output], [args.image], overwrite=args.overwrite)
@@ -436,8 +432,8 @@ def _demo(args: argparse.Namespace) -> int:
             render.close()
         _write_result(results[name], target, overwrite=args.overwrite)
 
-    from .api import read_input
-    from .image import to_pil
+    from ..api import read_input
+    from ..image import to_pil
 
     def sample(name: str) -> Image.Image:
         return to_pil(read_input(f"sample:{name}", name))
@@ -528,8 +524,8 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
 
 def _report(args: argparse.Namespace) -> int:
     """Everything into one folder; every file name is checked before the first run starts."""
-    from .reportbuild import run_report
-    from .reportrender import render_report
+    from ..report.build import run_report
+    from ..report.render import render_report
 
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
@@ -551,70 +547,6 @@ def _report(args: argparse.Namespace) -> int:
     print(f"texstyle: wrote {out / 'index.html'} and {len(planned_files(plan)) - 1} other files "
           f"in {sum(report.wall_s.values()):.1f} s")
     return 0
-
-
-@dataclass(frozen=True)
-class _Snapshots:
-    """--save-every: the current image every N iterations, next to the output."""
-
-    output: Path
-    every: int | None
-    overwrite: bool
-
-    def __call__(self, p: Progress) -> None:
-        if self.every and p.iteration % self.every == 0:
-            save_image(p.image(), snapshot_path(self.output, p.iteration), overwrite=self.overwrite)
-
-
-class _Renderer:
-    """The library reports, the CLI renders: one tqdm bar per run or report stage.
-
-    The bar's description says where the event stands (report stage, sheet cell, or the job's
-    label), its postfix the level size and loss terms.
-    """
-
-    def __init__(self, *, quiet: bool, label: str | None = None,
-                 snapshots: _Snapshots | None = None) -> None:
-        self.quiet, self.label, self.snapshots = quiet, label, snapshots
-        self.bar: Any = None
-        self.stage: str | None = None
-
-    def __call__(self, p: Progress) -> None:
-        if not self.quiet:
-            stage = p.stage.name if p.stage is not None else None
-            if self.bar is None or stage != self.stage:
-                self.close()
-                from tqdm import tqdm
-
-                self.stage = stage
-                self.bar = tqdm(total=p.total, desc=self.label, unit="it", dynamic_ncols=True,
-                                file=sys.stderr)
-            self.bar.set_description_str(_where(p) or self.label or "", refresh=False)
-            self.bar.set_postfix_str(_postfix(p), refresh=False)
-            self.bar.update(p.iteration - self.bar.n)
-        if self.snapshots is not None:
-            self.snapshots(p)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _where(p: Progress) -> str | None:
-    if p.stage is not None:
-        return f"[{p.stage.index}/{p.stage.count}] {p.stage.name}"
-    if p.cell is not None:
-        return f"[{p.cell.index}/{p.cell.count}] {p.cell.grid}: {p.cell.row} / {p.cell.loss}"
-    return None
-
-
-def _postfix(p: Progress) -> str:
-    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
-    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
-    tile = f" tile {p.tile}/{p.tiles}" if p.tiles else ""
-    return (f"{p.size[0]}x{p.size[1]}{tile} {terms} "
-            f"total={p.losses.get('total', float('nan')):.3g}")
 
 
 if __name__ == "__main__":
