@@ -14,7 +14,7 @@ Markdown table (also written to --table).
 With ``--cache DIR`` every cell is stored as it finishes and reused by later runs, so the three
 exemplars can be run as three processes (``--exemplars cells`` …) and assembled by a last run.
 The gaps are measured on the 8-bit images as saved.  The experiment itself (methods, one cell's
-run, the gaps, the table) is ``texstyle.experiment``; this script adds the cache and the files.
+run, the gaps, the table) is ``texstyle.studies.experiment``; this script adds the cache and the files.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from texstyle.experiment import (
+from texstyle.image import load_image, save_image
+from texstyle.report import grid
+from texstyle.studies.experiment import (
     METHODS,
     Experiment,
     exemplar_at,
@@ -34,9 +36,7 @@ from texstyle.experiment import (
     noise_cell,
     run_cell,
 )
-from texstyle.image import load_image, save_image
-from texstyle.moments import moment_extractor
-from texstyle.report import grid
+from texstyle.studies.moments import moment_extractor
 
 
 def main() -> None:

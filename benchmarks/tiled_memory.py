@@ -29,7 +29,7 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
     from texstyle.memory import peak_rss_bytes
     from texstyle.optimize import optimize
     from texstyle.stats import STATISTICS
-    from texstyle.tiled import TiledProblem, plan_tiles, refine_tiled
+    from texstyle.tiled import plan_tiles, refine_tiled
     from texstyle.weights import load_weights
 
     settings = TextureSettings()
@@ -45,7 +45,7 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
         optimize(image, Objective(net, targets, weights, tv_weight=0.5), iters=iters)
         tiles = 1
     else:
-        problem = TiledProblem(net, targets, weights, STATISTICS["gram"], tv_weight=0.5)
+        problem = Objective(net, targets, weights, tv_weight=0.5, statistic=STATISTICS["gram"])
         refine_tiled(image, problem, tile=tile, overlap=overlap, iters=iters)
         tiles = len(plan_tiles(size, size, tile, overlap))
     return {"mode": mode, "size": size, "tiles": tiles, "seconds": time.perf_counter() - start,

@@ -13,20 +13,17 @@ import torch
 import texstyle
 from cli_helpers import run_cli
 from texstyle.adversarial import (
-    DiscSpec,
     Diverged,
-    GanOptions,
     disc_loss,
     make_discriminators,
     optimize_adversarial,
-    parse_disc,
     positions,
     real_samples,
     train_discriminator,
 )
 from texstyle.cli import main
-from texstyle.config import StylizeSettings, TextureSettings
-from texstyle.errors import TexstyleError
+from texstyle.config import DiscSpec, GanOptions, StylizeSettings, TextureSettings, parse_disc
+from texstyle.errors import Interrupted, TexstyleError
 from texstyle.losses import Objective
 
 C = 4  # channels of the synthetic feature clouds
@@ -261,3 +258,18 @@ def test_several_styles_run_through_the_api(one_thread):
                                   style_blend=(2.0, 1.0))
     assert torch.isfinite(result.image).all()
     assert len(result.history) == 2
+
+
+def test_ctrl_c_hands_back_the_last_finite_image_and_the_history_so_far():
+    x0, reals, discs = tiny_problem()
+
+    def press_ctrl_c(progress):
+        if progress.iteration == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        optimize_adversarial(x0, identity_objective(), discs, reals, GanOptions(), iters=10,
+                             callback=press_ctrl_c)
+    partial = info.value.partial
+    assert len(partial.history) == 3 and partial.image.shape == x0.shape
+    assert torch.isfinite(partial.image).all()

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from cli_helpers import assert_usage_error, run_cli, run_main
-from texstyle.cli import record_path, snapshot_path
+from texstyle.cli.commands import record_path, snapshot_path
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -164,7 +164,7 @@ def test_bad_preserve_color_is_refused():
 
 
 def test_cli_flag_reaches_the_settings():
-    from texstyle.cli import _settings_from_args, build_parser
+    from texstyle.cli.commands import _settings_from_args, build_parser
 
     args = build_parser().parse_args(["stylize", "c.png", "--style", "s.png", "-o", "o.png",
                                       "--preserve-color", "histogram"])

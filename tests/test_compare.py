@@ -15,12 +15,13 @@ import pytest
 from PIL import Image
 
 from cli_helpers import run_cli, run_main
-from texstyle import TexstyleError, cli
+from texstyle import TexstyleError
+from texstyle.cli import commands as cli
 from texstyle.cli import main
-from texstyle.compare import parse_pair, run_compare
 from texstyle.errors import Interrupted
 from texstyle.image import to_pil
 from texstyle.report import grid, loss_plot
+from texstyle.studies.compare import parse_pair, run_compare
 
 SIZE, ITERS, SEED, LOSSES = 48, 2, 3, ("gram", "mean")
 TINY = ["--losses", ",".join(LOSSES), "--size", str(SIZE), "--iters", str(ITERS), "--quiet"]

@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from texstyle import cli
+from texstyle.cli import commands as cli
 from texstyle.cli import main
 
 TINY = ["--size", "48", "--iters", "2", "--device", "cpu", "--quiet"]

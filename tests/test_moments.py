@@ -1,4 +1,4 @@
-"""texstyle.moments (the adversarial experiment's yardstick) and the experiment's small pieces.
+"""texstyle.studies.moments (the adversarial experiment's yardstick) and the experiment's small pieces.
 
 The gaps are checked in closed form on made-up feature tensors: a copy has gap 0, a copy scaled
 by a has mean gap |a − 1| and covariance gap |a² − 1|, a copy shifted by a constant vector c has
@@ -13,7 +13,9 @@ import pytest
 import torch
 
 import texstyle
-from texstyle.experiment import (
+from texstyle.features import VGGFeatures
+from texstyle.image import to_pil
+from texstyle.studies.experiment import (
     METHODS,
     NOISE,
     Experiment,
@@ -23,9 +25,7 @@ from texstyle.experiment import (
     run_cell,
     run_experiment,
 )
-from texstyle.features import VGGFeatures
-from texstyle.image import to_pil
-from texstyle.moments import MomentGaps, feature_moment_gaps, relative_moment_gaps
+from texstyle.studies.moments import MomentGaps, feature_moment_gaps, relative_moment_gaps
 
 LAYERS = ("relu1_1", "relu2_1")
 

@@ -17,7 +17,7 @@ from PIL import Image
 from cli_helpers import run_cli
 from texstyle import TexstyleError
 from texstyle.cli import main
-from texstyle.reportbuild import FILES, default_plan, plan_from_folder, stage_names
+from texstyle.report.build import FILES, default_plan, plan_from_folder, stage_names
 from texstyle.stats import STATISTICS
 
 

@@ -7,7 +7,7 @@ import re
 import jinja2
 import pytest
 
-from texstyle import reportrender
+from texstyle.report import render as reportrender
 
 
 def test_values_put_into_a_template_are_escaped():

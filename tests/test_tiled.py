@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import texstyle
-from texstyle.errors import TexstyleError
+from texstyle.errors import Interrupted, TexstyleError
 from texstyle.features import VGGFeatures
 from texstyle.losses import Objective, style_targets
 from texstyle.optimize import optimize
@@ -159,7 +159,7 @@ def test_api_refines_large_levels_in_tiles(one_thread):
 
 
 def test_cli_flags_reach_the_settings():
-    from texstyle.cli import _settings_from_args, build_parser
+    from texstyle.cli.commands import _settings_from_args, build_parser
 
     args = build_parser().parse_args(["texture", "sample:brick", "-o", "o.png", "--tile",
                                       "--refine-tile", "512", "--refine-overlap", "64",
@@ -227,3 +227,19 @@ def test_running_statistics_follow_every_write_back(random_weights, monkeypatch)
     for n in LAYERS:
         for got, want in zip(seen[-1][n], fresh[n]):
             assert torch.allclose(got, want, rtol=1e-4, atol=1e-6), n
+
+
+def test_ctrl_c_in_a_tile_hands_back_the_whole_image(random_weights, one_thread):
+    p = problem(random_weights, (64, 64))
+    image = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(6))
+
+    def press_ctrl_c(progress):
+        if progress.iteration == 5:  # in the second tile
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        refine_tiled(image, p, tile=40, overlap=12, iters=3, callback=press_ctrl_c)
+    partial = info.value.partial
+    assert partial.image.shape == image.shape  # the whole level, not the tile
+    assert [r["tile"] for r in partial.history] == [1.0, 1.0, 1.0]  # the finished tile's records
+    assert not torch.equal(partial.image, image)  # with the first tile refined

@@ -3,9 +3,9 @@
 from .api import RunResult, run_stylize, run_texture, stylize, synthesize_texture
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
-from .experiment import Experiment, ExperimentCell, run_cell, run_experiment
-from .moments import MomentGaps, feature_moment_gaps
 from .progress import Progress
+from .studies.experiment import Experiment, ExperimentCell, run_cell, run_experiment
+from .studies.moments import MomentGaps, feature_moment_gaps
 
 __all__ = [
     "Experiment",

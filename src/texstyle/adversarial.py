@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,23 +34,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .config import DiscSpec, GanOptions, is_gan
 from .errors import TexstyleError
 from .losses import Objective
-from .optimize import OptimResult
+from .optimize import Loop, OptimResult, run_loop
 from .progress import Progress
 
 log = logging.getLogger(__name__)
 
-GAN_LOSSES = ("gan", "gan+gram", "gan+meancov")
-DISC_KINDS = ("logreg", "quadratic", "mlp:H[,H]")
-
-
 # ---- names -------------------------------------------------------------------------------------
-
-
-def is_gan(loss: str) -> bool:
-    """Whether ``loss`` (a ``--loss`` value) has an adversarial term."""
-    return loss in GAN_LOSSES
 
 
 def moment_statistic(loss: str) -> str | None:
@@ -61,44 +52,6 @@ def moment_statistic(loss: str) -> str | None:
         return loss
     _, _, rest = loss.partition("+")
     return rest or None
-
-
-@dataclass(frozen=True)
-class DiscSpec:
-    """A parsed ``--disc`` value: the kind and, for an MLP, the hidden widths."""
-
-    kind: str  # "logreg", "quadratic" or "mlp"
-    hidden: tuple[int, ...] = ()
-
-
-def parse_disc(text: str) -> DiscSpec:
-    """"logreg" | "quadratic" | "mlp:H[,H]" → DiscSpec; a one-line TexstyleError otherwise."""
-    if text in ("logreg", "quadratic"):
-        return DiscSpec(text)
-    kind, sep, widths = text.partition(":")
-    if kind == "mlp" and sep:
-        try:
-            hidden = tuple(int(w) for w in widths.split(","))
-        except ValueError:
-            hidden = ()
-        if hidden and len(hidden) <= 2 and all(h > 0 for h in hidden):
-            return DiscSpec("mlp", hidden)
-    raise TexstyleError(f"unknown discriminator {text!r}; choose one of {', '.join(DISC_KINDS)} "
-                        "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
-
-
-@dataclass(frozen=True)
-class GanOptions:
-    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
-    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``)."""
-
-    disc: str = "logreg"
-    disc_steps: int = 1  # Adam steps of every D per training round
-    disc_every: int = 1  # image iterations between training rounds
-    disc_lr: float = 0.01
-    r1_weight: float = 0.0  # γ of the R1 penalty (γ/2)·E_real ‖∇D‖²
-    instance_noise: float = 0.0  # std of noise added to D's inputs, in standardised units
-    gan_weight: float = 1.0
 
 
 # ---- discriminators ----------------------------------------------------------------------------
@@ -307,19 +260,38 @@ def optimize_adversarial(
     is returned; a non-finite loss, gradient or D loss stops the run with a warning (and before
     any step succeeded, raises ``Diverged``), so a NaN image is never returned.
     """
-    x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr or 0.02)
-    history: list[dict[str, float]] = []
-    last = x.detach().clamp(0, 1).clone()
-    start = time.perf_counter()
-    d_stats = dict.fromkeys(discs, (math.nan, math.nan))
-    for it in range(iters):
+    loop = Loop(iters, callback)
+    step = AdversarialStep(init, objective, discs, reals, options, lr=lr, generator=generator)
+    run_loop(step, loop)
+    return step.result(loop)
+
+
+class AdversarialStep:
+    """One round of the game: train each D on the current image's features (every
+    ``disc_every`` iterations), then one Adam step on the pixels against them and the fixed
+    terms, from the same forward pass.  The loop (``optimize.run_loop``) keeps the budget,
+    history and progress; this keeps the last finite iterate."""
+
+    def __init__(self, init: torch.Tensor, objective: Objective, discs: Mapping[str, LayerDisc],
+                 reals: Mapping[str, RealSamples], options: GanOptions, *, lr: float | None,
+                 generator: torch.Generator | None) -> None:
+        self.x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        self.opt = torch.optim.Adam([self.x], lr=lr or 0.02)
+        self.objective, self.discs, self.reals, self.options = objective, discs, reals, options
+        self.generator = generator
+        self.last = self.x.detach().clamp(0, 1).clone()
+        self.d_stats = dict.fromkeys(discs, (math.nan, math.nan))
+
+    def advance(self, loop: Loop) -> bool:
+        x, opt, objective, discs, options = self.x, self.opt, self.objective, self.discs, self.options
+        history, generator = loop.history, self.generator
+        it = len(history)  # every iteration that is not the last one records
         feats = objective.extractor(x)
         fakes = {name: positions(feats[name]) for name in discs}
         if it % options.disc_every == 0:
             for name, disc in discs.items():
-                d_stats[name] = train_discriminator(
-                    disc, reals[name], fakes[name], options.disc_steps,
+                self.d_stats[name] = train_discriminator(
+                    disc, self.reals[name], fakes[name], options.disc_steps,
                     r1_weight=options.r1_weight, noise=options.instance_noise, generator=generator)
         g = {name: generator_loss(disc.net, fakes[name], noise=options.instance_noise,
                                   generator=generator) for name, disc in discs.items()}
@@ -329,7 +301,7 @@ def optimize_adversarial(
         record = {k: float(v.detach()) for k, v in terms.items()}
         record["total"] = float(total.detach())
         for name in discs:
-            record[f"d_loss/{name}"], record[f"d_acc/{name}"] = d_stats[name]
+            record[f"d_loss/{name}"], record[f"d_acc/{name}"] = self.d_stats[name]
             record[f"g_loss/{name}"] = float(g[name].detach())
         for disc in discs.values():
             disc.net.requires_grad_(False)  # the generator step must not leave grads on D
@@ -348,18 +320,20 @@ def optimize_adversarial(
             log.warning("adversarial run diverged at iteration %d (%s is not finite); keeping the "
                         "last finite image (iteration %d); try a lower --lr or --disc-lr, or "
                         "--r1 / --instance-noise", it + 1, bad, len(history))
-            break
+            return False
         opt.step()
         with torch.no_grad():
             x.clamp_(0, 1)
         if not torch.isfinite(x).all():  # pragma: no cover - Adam with a finite gradient
-            break
-        last = x.detach().clone()
+            return False
+        self.last = x.detach().clone()
         history.append(record)
-        if callback is not None:
-            callback(Progress(len(history), iters, record, time.perf_counter() - start,
-                              lambda: x.detach().clamp(0, 1)))
-    return OptimResult(last, history, time.perf_counter() - start)
+        # Reported after the step: the image shown is the one this iteration produced.
+        loop.emit(record, lambda: x.detach().clamp(0, 1))
+        return True
+
+    def result(self, loop: Loop) -> OptimResult:
+        return loop.result(self.last)
 
 
 def _non_finite(record: Mapping[str, float], grad: torch.Tensor | None) -> str | None:

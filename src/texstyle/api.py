@@ -17,16 +17,15 @@ import torch
 from PIL import Image
 
 from .adversarial import (
-    is_gan,
+    LayerDisc,
     make_discriminators,
     moment_statistic,
     optimize_adversarial,
-    parse_disc,
     real_samples,
 )
 from .checkpoint import Checkpoint, check_compatible
 from .colour import clipped_colour_transfer
-from .config import StylizeSettings, TextureSettings
+from .config import StylizeSettings, TextureSettings, is_gan, parse_disc
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, resize, to_pil
@@ -36,7 +35,7 @@ from .memory import (
     with_oom_fallback,
 )
 from .optimize import LoopState, OptimResult, optimize
-from .plan import RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
+from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .progress import Callback, placed
 from .seamless import periodic_resize
 from .stats import STATISTICS
@@ -86,8 +85,8 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
         # so the optimiser starts far closer than from the photo (docs/performance.md).
         if init == "adain":
             return feedforward(content)
-        # The photo in the painting's colours (mean and covariance of RGB): the palette is there
-        # from the first evaluation, and the budget goes to strokes (docs/quality.md).
+        # The photo in the painting's colours (RGB mean and covariance): the palette is there
+        # from the first evaluation and the budget goes to strokes (docs/quality.md).
         return palette(content) if init == "palette" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
@@ -95,25 +94,6 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
         noise = torch.randn(1, 3, h, w, generator=generator) * 0.1
         return (colour + noise).clamp(0, 1)
     return resize(read_input(init, "init image", max_pixels), h, w)
-
-
-def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
-                      blend: tuple[float, ...] | None) -> torch.Tensor:
-    """``content`` recoloured to the (blended) styles' RGB mean and covariance, within [0, 1].
-
-    Several styles: the target is their pixels pooled, each style resized so that its share of
-    the pool is its blend weight, which gives the mixture's colour moments.
-    """
-    weights = blend or (1.0,) * len(style_images)
-    pool = []
-    for img, w in zip(style_images, weights):
-        if w <= 0:
-            continue
-        h, wd = img.shape[-2:]
-        scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
-        small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
-        pool.append(small.reshape(1, 3, 1, -1))
-    return clipped_colour_transfer(content, torch.cat(pool, dim=-1))
 
 
 def _run(
@@ -138,93 +118,64 @@ def _run(
                        checkpoint_every=checkpoint_every, resume=resume)
 
 
+@dataclass
+class _Networks:
+    """What every level of a run shares: the extractors, the layer weights, the adversarial
+    loss's discriminators (trained on over the levels)."""
+
+    extractor: VGGFeatures  # for the targets
+    iterate: VGGFeatures  # for the iterate: circular padding when the output is seamless
+    layer_weights: dict[str, float]
+    discs: dict[str, LayerDisc] | None = None
+
+
 def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | None, *,
                 checkpoint: CheckpointWriter | None, checkpoint_every: int | None,
                 resume: Checkpoint | None) -> RunResult:
     """Execute the plan's levels, coarsest first, each warm-started from the one below."""
     settings, device = plan.settings, plan.device
-    style_images, content_full = plan.style_images, plan.content
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, plan.layers, pooling=settings.pooling).to(device)
     # Seamless output: the iterate is optimised as a periodic image, but the exemplar is not
     # periodic, so its targets come from the ordinary (non-wrapping) network.
     iterate_extractor = (VGGFeatures(weights, plan.layers, pooling=settings.pooling, circular=True)
                          .to(device) if settings.tile else extractor)
-    layer_weights = settings.normalized_layer_weights()
+    nets = _Networks(extractor, iterate_extractor, settings.normalized_layer_weights())
     levels = plan.levels
 
     image: torch.Tensor | None = None
     finished: torch.Tensor | None = None  # the last completed level's image (saved on Ctrl-C)
-    discs = None  # the adversarial loss's discriminators, carried over the levels
     history: list[dict[str, float]] = list(resume.history) if resume else []
     elapsed = resume.elapsed if resume else 0.0
     level = 1
     try:
         for level, lv in enumerate(levels, start=1):
-            hw, iters = lv.shape, lv.iters
             if resume is not None and level < resume.level:
                 continue  # done before the checkpoint; its result is in the checkpoint's iterate
-            tiled = lv.tiles > 0
             # A tiled level takes its content features tile by tile: never the whole image at once.
-            objective = _level_objective(extractor, settings, style_images,
-                                         None if tiled else content_full, hw, layer_weights,
-                                         device, generator)
+            objective = _level_objective(extractor, settings, plan.style_images,
+                                         None if lv.tiles else plan.content, lv.shape,
+                                         nets.layer_weights, device, generator)
             objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile)
-            state: LoopState | None = None
-            if resume is not None and level == resume.level:
-                state = resume.loop
+            state = resume.loop if resume is not None and level == resume.level else None
+            if state is not None:
+                assert resume is not None
                 image = state.iterate
                 # Noise, random projections: continue the random streams where they were.
                 generator.set_state(resume.generator_state)
                 torch.set_rng_state(resume.torch_rng_state)
-            elif image is None:
-                content_img = resize(content_full, *hw) if content_full is not None else None
-                image = _initial_image(settings.init, hw,
-                                       colour=_blended_colour(style_images, settings),
-                                       content=content_img, generator=generator,
-                                       feedforward=lambda c: _feedforward(c, style_images, settings,
-                                                                          device, "adain"),
-                                       palette=lambda c: _in_style_colours(c, style_images,
-                                                                           settings.style_blend),
-                                       max_pixels=settings.max_pixels)
             else:
-                image = (periodic_resize if settings.tile else resize)(image, *hw)
-            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(levels), hw[1],
-                     hw[0], device, iters)
+                image = _level_start(plan, lv.shape, image, generator)
+            log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(levels),
+                     lv.shape[1], lv.shape[0], device, lv.iters)
             report = placed(callback, before=plan.offset(level), total=plan.total_evaluations,
-                            elapsed=elapsed, level=level, levels=len(levels), size=(hw[1], hw[0]))
+                            elapsed=elapsed, level=level, levels=len(levels),
+                            size=(lv.shape[1], lv.shape[0]))
             save = _level_checkpointer(checkpoint, plan.digest, settings.to_dict(), level,
                                        list(history), elapsed, generator)
-            result: OptimResult
-            if is_gan(settings.loss):
-                # A moving objective: no line search, no checkpoints mid-level (adversarial.py).
-                reals = real_samples(_style_features(extractor, settings, style_images, hw, device),
-                                     settings.style_layers, settings.style_blend)
-                discs = discs or make_discriminators(parse_disc(settings.disc), reals,
-                                                     settings.disc_lr)
-                result = optimize_adversarial(image.to(device), objective, discs, reals,
-                                              settings.gan_options(), iters=iters, lr=settings.lr,
-                                              callback=report, generator=generator)
-            elif tiled:
-                # No mid-level checkpoints here: a resumed run restarts this level from the
-                # checkpoint written at the end of the level below.
-                log.info("level %d: %d tiles of up to %d px", level, lv.tiles, settings.refine_tile)
-                content_img = None
-                if isinstance(settings, StylizeSettings) and content_full is not None:
-                    content_img = resize(content_full, *hw).to(device)
-                    objective = replace(objective, content_layer=settings.content_layer,
-                                        content_weight=settings.content_weight)
-                result = refine_tiled(
-                    image.to(device), objective, content=content_img, tile=settings.refine_tile,
-                    overlap=settings.refine_overlap, iters=iters,
-                    optimizer=settings.resolved_optimizer(), lr=settings.lr, callback=report)
-            else:
-                result = optimize(image.to(device), objective, iters=iters,
-                                  optimizer=settings.resolved_optimizer(), lr=settings.lr,
-                                  callback=report,
-                                  line_search=not objective.statistic.stochastic, state=state,
-                                  checkpoint=save, checkpoint_every=checkpoint_every,
-                                  tolerance=settings.tolerance)
+            result = _optimise_level(plan, nets, lv, image.to(device), objective, generator,
+                                     report, state=state, save=save,
+                                     checkpoint_every=checkpoint_every)
             image = finished = result.image
             history += [record | {"level": float(level)} for record in result.history]
             elapsed += result.elapsed
@@ -246,6 +197,76 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
         image = plan.recolour(image)
     return RunResult(image.cpu(), history, plan.record(), elapsed)
 
+
+
+def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
+                      blend: tuple[float, ...] | None) -> torch.Tensor:
+    """``content`` recoloured to the (blended) styles' RGB mean and covariance, within [0, 1].
+
+    Several styles: the target is their pixels pooled, each style resized so that its share of
+    the pool is its blend weight, which gives the mixture's colour moments.
+    """
+    weights = blend or (1.0,) * len(style_images)
+    pool = []
+    for img, w in zip(style_images, weights, strict=True):
+        if w <= 0:
+            continue
+        h, wd = img.shape[-2:]
+        scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
+        small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
+        pool.append(small.reshape(1, 3, 1, -1))
+    return clipped_colour_transfer(content, torch.cat(pool, dim=-1))
+
+
+def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
+                 generator: torch.Generator) -> torch.Tensor:
+    """The image a level starts from: the level below upsampled, or the initial image."""
+    settings = plan.settings
+    if below is not None:
+        return (periodic_resize if settings.tile else resize)(below, *hw)
+    content = resize(plan.content, *hw) if plan.content is not None else None
+    return _initial_image(settings.init, hw, colour=_blended_colour(plan.style_images, settings),
+                          content=content, generator=generator,
+                          feedforward=lambda c: _feedforward(c, plan.style_images, settings,
+                                                             plan.device, "adain"),
+                          palette=lambda c: _in_style_colours(c, plan.style_images,
+                                                              settings.style_blend),
+                          max_pixels=settings.max_pixels)
+
+
+def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.Tensor,
+                    objective: Objective, generator: torch.Generator, report: Callback | None, *,
+                    state: LoopState | None, save: Callable[[LoopState], None] | None,
+                    checkpoint_every: int | None) -> OptimResult:
+    """Run the step that fits the level: adversarial, a sweep over tiles, or L-BFGS/Adam."""
+    settings, device = plan.settings, plan.device
+    if is_gan(settings.loss):
+        # A moving objective: no line search, no checkpoints mid-level (adversarial.py).
+        reals = real_samples(_style_features(nets.extractor, settings, plan.style_images,
+                                             lv.shape, device),
+                             settings.style_layers, settings.style_blend)
+        nets.discs = nets.discs or make_discriminators(parse_disc(settings.disc), reals,
+                                                       settings.disc_lr)
+        return optimize_adversarial(image, objective, nets.discs, reals, settings.gan_options(),
+                                    iters=lv.iters, lr=settings.lr, callback=report,
+                                    generator=generator)
+    if lv.tiles:
+        # No mid-level checkpoints here: a resumed run restarts this level from the
+        # checkpoint written at the end of the level below.
+        log.info("%d tiles of up to %d px", lv.tiles, settings.refine_tile)
+        content = None
+        if isinstance(settings, StylizeSettings) and plan.content is not None:
+            content = resize(plan.content, *lv.shape).to(device)
+            objective = replace(objective, content_layer=settings.content_layer,
+                                content_weight=settings.content_weight)
+        return refine_tiled(image, objective, content=content, tile=settings.refine_tile,
+                            overlap=settings.refine_overlap, iters=lv.iters,
+                            optimizer=settings.resolved_optimizer(), lr=settings.lr,
+                            callback=report)
+    return optimize(image, objective, iters=lv.iters, optimizer=settings.resolved_optimizer(),
+                    lr=settings.lr, callback=report,
+                    line_search=not objective.statistic.stochastic, state=state, checkpoint=save,
+                    checkpoint_every=checkpoint_every, tolerance=settings.tolerance)
 
 def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
                        callback: Callback | None, **files: Any) -> RunResult:

@@ -23,8 +23,6 @@ import torch
 
 from .image import resize
 
-PRESERVE_COLOR = ("none", "luminance", "histogram")
-
 # NTSC YIQ from (gamma-encoded) RGB; rows of I and Q sum to zero, so grey has no chroma, and the
 # luma row sums to one, so grey RGB (y, y, y) has luma y.
 _RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],

@@ -6,15 +6,63 @@ The CLI builds its flags from these defaults, so the API and the command line ca
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .adversarial import GAN_LOSSES, GanOptions, is_gan, parse_disc
-from .colour import PRESERVE_COLOR
 from .errors import TexstyleError
-from .features import POOLINGS, check_layers
-from .optimize import OPTIMIZERS
+from .layers import POOLINGS, check_layers
 from .stats import STATISTICS
+
+OPTIMIZERS = ("lbfgs", "adam")
+# Keep the content's colours (colour.py): stylise luma only, or recolour the style first.
+PRESERVE_COLOR = ("none", "luminance", "histogram")
+# The adversarial statistic (adversarial.py): its --loss names and its options.
+GAN_LOSSES = ("gan", "gan+gram", "gan+meancov")
+DISC_KINDS = ("logreg", "quadratic", "mlp:H[,H]")
+
+
+def is_gan(loss: str) -> bool:
+    """Whether ``loss`` (a ``--loss`` value) has an adversarial term."""
+    return loss in GAN_LOSSES
+
+
+@dataclass(frozen=True)
+class DiscSpec:
+    """A parsed ``--disc`` value: the kind and, for an MLP, the hidden widths."""
+
+    kind: str  # "logreg", "quadratic" or "mlp"
+    hidden: tuple[int, ...] = ()
+
+
+def parse_disc(text: str) -> DiscSpec:
+    """"logreg" | "quadratic" | "mlp:H[,H]" → DiscSpec; a one-line TexstyleError otherwise."""
+    if text in ("logreg", "quadratic"):
+        return DiscSpec(text)
+    kind, sep, widths = text.partition(":")
+    if kind == "mlp" and sep:
+        try:
+            hidden = tuple(int(w) for w in widths.split(","))
+        except ValueError:
+            hidden = ()
+        if hidden and len(hidden) <= 2 and all(h > 0 for h in hidden):
+            return DiscSpec("mlp", hidden)
+    raise TexstyleError(f"unknown discriminator {text!r}; choose one of {', '.join(DISC_KINDS)} "
+                        "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
+
+
+@dataclass(frozen=True)
+class GanOptions:
+    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
+    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``)."""
+
+    disc: str = "logreg"
+    disc_steps: int = 1  # Adam steps of every D per training round
+    disc_every: int = 1  # image iterations between training rounds
+    disc_lr: float = 0.01
+    r1_weight: float = 0.0  # γ of the R1 penalty (γ/2)·E_real ‖∇D‖²
+    instance_noise: float = 0.0  # std of noise added to D's inputs, in standardised units
+    gan_weight: float = 1.0
+
 
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -24,60 +72,116 @@ MAX_SIDE = 32768  # px; far beyond any machine's memory for VGG features, catche
 MAX_STYLE_SCALE = 16.0  # the exemplar analysed at up to 16x the output's long side
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
 _GAN = GanOptions()
+GAN_GROUP = "adversarial loss (--loss gan, gan+gram, gan+meancov)"
+
+
+def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ...] | None = None,
+           metavar: str | None = None, flag: str | None = None, group: str | None = None,
+           commands: tuple[str, ...] = ("texture", "stylize")) -> Any:
+    """A settings field with what the command line needs to offer it (cli/commands.py builds the flags
+    from these): one place for the default, the help text, the choices and the flag's name.
+
+    ``help`` may name ``{default}`` (this class's default) and ``{statistics}``; ``parse`` is
+    ``int``/``float``/``str`` (inferred from the default when it is not None), ``"names"`` or
+    ``"floats"`` (comma-separated lists).
+    """
+    return field(default=default, metadata={
+        "help": help, "parse": parse, "choices": choices, "metavar": metavar, "flag": flag,
+        "group": group, "commands": commands})
+
+
+def _override(name: str, default: Any, **changes: Any) -> Any:
+    """A subclass's own default for an inherited option, keeping its help and flag."""
+    inherited = dict(TextureSettings.__dataclass_fields__[name].metadata)
+    return field(default=default, metadata=inherited | changes)
 
 
 @dataclass(frozen=True)
 class TextureSettings:
     """Options of ``texstyle texture`` / ``synthesize_texture``."""
 
-    size: int | None = 256  # long side of the output in px (ignored when width and height are set)
-    width: int | None = None
-    height: int | None = None
-    iters: int = 150  # at the coarsest pyramid level
+    size: int | None = option(256, "long side of the output in px (default {default})")
+    width: int | None = option(None, "output width in px (with --height: exact size)", parse=int)
+    height: int | None = option(None, "output height in px", parse=int)
+    iters: int = option(150, "iterations at the coarsest pyramid level (default {default})")
     # At the finest level (at most ``iters``); levels between get a geometric share
     # (pyramid.level_iterations). None: ``iters`` at every level.  The defaults halve the cost of
     # 150 per level at 128/256 px for the same full-resolution losses (docs/performance.md).
-    fine_iters: int | None = 60
-    coarsest: int = 64  # long side of the coarsest pyramid level in px
+    fine_iters: int | None = option(
+        60, "iterations at the finest level; levels between get geometrically fewer than --iters "
+        "(default {default})", parse=int)
+    coarsest: int = option(64, "long side of the coarsest pyramid level in px (default {default})")
     # Stop a level early once the loss improved by less than this fraction over 10 evaluations.
-    tolerance: float = 0.0
-    seed: int = 0
-    style_layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
-    layer_weights: tuple[float, ...] | None = None  # None: equal; normalised to sum 1
-    style_weight: float = 1.0
+    tolerance: float = option(
+        0.0, "stop a level once the loss improves by less than this fraction over 10 iterations; "
+        "0 never stops early (default {default:g})")
+    seed: int = option(0, "random seed (default {default})")
+    style_layers: tuple[str, ...] = option(
+        DEFAULT_STYLE_LAYERS, "layers whose statistics are matched (default {default})",
+        parse="names", metavar="L1,L2,…")
+    layer_weights: tuple[float, ...] | None = option(
+        None, "one weight per style layer, normalised to sum 1 (default equal)", parse="floats",
+        metavar="W1,W2,…")
+    style_weight: float = option(1.0, "weight of the style term (default {default:g})")
     # A little smoothing removes the pixel-level colour speckle Gram matching leaves behind
     # (chosen by eye at 128 px; 3 starts to blur).
-    tv_weight: float = 0.5
-    pooling: str = "avg"
-    optimizer: str = "auto"  # auto: L-BFGS, or Adam for a gan loss (see resolved_optimizer)
-    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
-    init: str = "noise"  # "noise" or an image path
-    weights: str = "normalized"  # "normalized", "torchvision" or a .pth path
-    device: str = "auto"
+    tv_weight: float = option(0.5, "weight of total-variation smoothing (default {default:g})")
+    pooling: str = option("avg", "pooling in VGG (default {default}, as Gatys et al. for synthesis)",
+                          choices=POOLINGS)
+    optimizer: str = option("auto", "(default {default}: lbfgs, or adam for a gan loss)",
+                            choices=("auto", *OPTIMIZERS))
+    lr: float | None = option(None, "step size (default 1 for L-BFGS, 0.02 for Adam)", parse=float)
+    init: str = option("noise", "starting image: noise or an image path (default {default})")
+    weights: str = option("normalized", "VGG-19 weights (default {default})",
+                          metavar="normalized|torchvision|PATH")
+    device: str = option("auto", "(default {default}: CUDA when present)", choices=DEVICES)
     # Style image long side relative to the output's; None: the output's, but never upscaled.
-    style_scale: float | None = None
-    loss: str = "gram"  # the style statistic, a name in stats.STATISTICS
-    style_blend: tuple[float, ...] | None = None  # one weight per style image; None: equal
+    style_scale: float | None = option(
+        None, "style image long side relative to the output's (default: the output's, never "
+        "upscaled)", parse=float)
+    loss: str = option("gram", "style statistic: {statistics}; gan, gan+gram, gan+meancov: a "
+                       "discriminator per layer trained in the loop, alone or with a fixed "
+                       "statistic (default {default})", choices=(*STATISTICS, *GAN_LOSSES))
+    style_blend: tuple[float, ...] | None = option(
+        None, "with several style images: their weights, normalised to sum 1 (default equal)",
+        parse="floats", metavar="W1,W2,…")
     # Resource limits: they decide whether a run starts, never what it computes, so they are
     # left out of a checkpoint's settings hash (checkpoint.py).
-    max_pixels: int | None = None  # largest input accepted; None: Pillow's bomb limit (~89 MP)
-    max_memory: float | None = None  # GB a run may use (memory.py); None: what is free
-    tile: bool = False  # seamless: the output wraps around (circular padding, wrap-around TV)
+    max_pixels: int | None = option(
+        None, "refuse input images with more pixels than this (default: Pillow's "
+        "decompression-bomb limit, 89,478,485)", parse=int, metavar="N")
+    max_memory: float | None = option(
+        None, "refuse to start a run estimated to need more memory than this (default: what is "
+        "free on the device)", parse=float, metavar="GB")
+    tile: bool = option(False, "seamless: the texture wraps around, so copies laid side by side "
+                        "show no seam (preview with `texstyle tile`)", commands=("texture",))
     # Print size: pyramid levels whose long side exceeds refine_tile px are refined in
     # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
-    refine_tile: int = 1024
-    refine_overlap: int = 128
+    refine_tile: int = option(
+        1024, "print size: pyramid levels larger than this are refined in overlapping tiles of "
+        "this size, bounding memory (default {default})", metavar="PX")
+    refine_overlap: int = option(128, "overlap between refine tiles (default {default})",
+                                 metavar="PX")
     # Evaluations per tile at those levels (pyramid.level_budgets): each adds only detail, and
     # one evaluation there costs the tile count times one at the largest whole level.
-    print_iters: int = 8
+    print_iters: int = option(
+        8, "iterations per tile at the levels refined in tiles (default {default})", metavar="N")
     # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.
-    disc: str = _GAN.disc  # logreg, quadratic or mlp:H[,H]
-    disc_steps: int = _GAN.disc_steps
-    disc_every: int = _GAN.disc_every
-    disc_lr: float = _GAN.disc_lr
-    r1_weight: float = _GAN.r1_weight
-    instance_noise: float = _GAN.instance_noise
-    gan_weight: float = _GAN.gan_weight
+    disc: str = option(_GAN.disc, "per-pixel discriminator on each style layer (default "
+                       "{default})", metavar="logreg|quadratic|mlp:H[,H]", group=GAN_GROUP)
+    disc_steps: int = option(_GAN.disc_steps, "Adam steps of each discriminator per round "
+                             "(default {default})", group=GAN_GROUP)
+    disc_every: int = option(_GAN.disc_every, "image iterations between discriminator rounds "
+                             "(default {default})", group=GAN_GROUP)
+    disc_lr: float = option(_GAN.disc_lr, "discriminator learning rate (default {default:g})",
+                            group=GAN_GROUP)
+    r1_weight: float = option(_GAN.r1_weight, "R1 gradient penalty weight (default {default:g}: "
+                              "off)", flag="--r1", group=GAN_GROUP)
+    instance_noise: float = option(
+        _GAN.instance_noise, "std of noise added to the discriminator's inputs, in units of the "
+        "style's feature std (default {default:g}: off)", group=GAN_GROUP)
+    gan_weight: float = option(_GAN.gan_weight, "weight of the adversarial term (default "
+                               "{default:g})", group=GAN_GROUP)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tile, bool):
@@ -174,20 +278,29 @@ class TextureSettings:
 class StylizeSettings(TextureSettings):
     """Options of ``texstyle stylize`` / ``stylize``; defaults tuned by eye (docs/usage.md)."""
 
-    iters: int = 100  # at the coarsest level; starting from the content converges sooner
-    fine_iters: int | None = 40  # half the cost of 100 per level, same look (docs/performance.md)
-    coarsest: int = 128  # below this the photo's layout is lost
-    init: str = "content"  # "content", "noise", "adain" or an image path
+    # At the coarsest level; starting from the content converges sooner.
+    iters: int = _override("iters", 100)
+    fine_iters: int | None = _override("fine_iters", 40)  # half the cost of 100 per level
+    coarsest: int = _override("coarsest", 128)  # below this the photo's layout is lost
+    init: str = _override("init", "content", help="starting image: content, palette (the content in "
+                          "the style's colours), adain (a feed-forward stylisation), noise or an "
+                          "image path (default {default})")
     # "gatys": optimise the image; "adain" / "wct": one feed-forward pass (feedforward.py).
-    method: str = "gatys"
-    alpha: float = 1.0  # feed-forward methods: 1 full style, 0 the content
-    content_layer: str = "relu4_2"
-    content_weight: float = 1.0
-    style_weight: float = 3.0
-    tv_weight: float = 1.0
+    method: str = option("gatys", "gatys: optimise the image (best); adain / wct: one "
+                         "feed-forward pass with the AdaIN decoder, about a second (default "
+                         "{default})", choices=STYLIZE_METHODS)
+    alpha: float = option(1.0, "adain / wct: style strength from 0 (content) to 1 (default "
+                          "{default:g})")
+    content_layer: str = option("relu4_2", "layer whose activations are kept (default {default})")
+    content_weight: float = option(1.0, "weight of the content term (default {default:g})")
+    style_weight: float = _override("style_weight", 3.0)
+    tv_weight: float = _override("tv_weight", 1.0)
     # Keep the content's colours: "luminance" (stylise luma only) or "histogram" (recolour the
     # style to the content's colour mean and covariance first); see colour.py.
-    preserve_color: str = "none"
+    preserve_color: str = option(
+        "none", "keep the content's colours: luminance (stylise brightness only) or histogram "
+        "(match the style's colours to the content's first) (default {default})",
+        choices=PRESERVE_COLOR)
 
     def __post_init__(self) -> None:
         super().__post_init__()

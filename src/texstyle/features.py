@@ -12,19 +12,8 @@ import torch
 from torch import nn
 
 from .errors import TexstyleError
-from .layers import LAYER_NAMES, layer_index
+from .layers import LAYER_NAMES, POOLINGS, check_layers, layer_index
 from .weights import VGGWeights
-
-POOLINGS = ("avg", "max")
-
-
-def check_layers(layers: Sequence[str]) -> None:
-    """Reject unknown layer names, listing the valid ones."""
-    unknown = [n for n in layers if n not in LAYER_NAMES]
-    if unknown:
-        raise TexstyleError(
-            f"unknown layer name(s) {', '.join(unknown)}; valid names: {', '.join(LAYER_NAMES)}"
-        )
 
 
 class VGGFeatures(nn.Module):

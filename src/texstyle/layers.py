@@ -6,6 +6,11 @@ mapped to positions once here so nobody else counts indices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from .errors import TexstyleError
+
+POOLINGS = ("avg", "max")  # inside the network: avg for synthesis (Gatys et al.), max as trained
 # Number of 3x3 convolutions in each of VGG-19's five blocks.
 BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 
@@ -41,3 +46,12 @@ def min_input_size(layers: list[str] | tuple[str, ...]) -> int:
     """
     deepest = max((pools_before(n) for n in layers), default=0)
     return int(2 ** (deepest + 1))
+
+
+def check_layers(layers: Sequence[str]) -> None:
+    """Reject unknown layer names, listing the valid ones."""
+    unknown = [n for n in layers if n not in LAYER_NAMES]
+    if unknown:
+        raise TexstyleError(
+            f"unknown layer name(s) {', '.join(unknown)}; valid names: {', '.join(LAYER_NAMES)}"
+        )

@@ -11,14 +11,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
+from .config import OPTIMIZERS
 from .errors import Interrupted, TexstyleError
 from .progress import Progress
 
-OPTIMIZERS = ("lbfgs", "adam")
 ADAM_LR = 0.02
 # Numerical failure (non-finite loss or gradient, divergence): restart from the best iterate with
 # a gentler optimiser (see _fallback); after this many restarts in one call, stop and keep the best.
@@ -83,6 +83,51 @@ class LoopState:
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
 
+class Loop:
+    """The bookkeeping every optimisation shares, whatever moves the image: the evaluation
+    budget, the history, the clock and the progress events."""
+
+    def __init__(self, iters: int, callback: Callable[[Progress], None] | None) -> None:
+        self.iters, self.callback = iters, callback
+        self.history: list[dict[str, float]] = []
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def emit(self, record: dict[str, float], current: Callable[[], torch.Tensor]) -> None:
+        """Tell the listener about the evaluation just appended to the history."""
+        if self.callback is not None:
+            self.callback(Progress(len(self.history), self.iters, record, self.elapsed(), current))
+
+    def result(self, image: torch.Tensor, restarts: int = 0) -> OptimResult:
+        return OptimResult(image, self.history, self.elapsed(), restarts)
+
+
+class Step(Protocol):
+    """How a loop moves the image: L-BFGS or Adam on a fixed objective (``GradientStep``), the
+    adversarial game (``adversarial.AdversarialStep``), a sweep over print-size tiles
+    (``tiled.TileSweep``).  ``run_loop`` drives any of them."""
+
+    def advance(self, loop: Loop) -> bool:
+        """Move the image on and record each evaluation in ``loop``; False when it should stop."""
+        ...
+
+    def result(self, loop: Loop) -> OptimResult:
+        """The image the run stands by now (the best, the last or the whole), with the history."""
+        ...
+
+
+def run_loop(step: Step, loop: Loop) -> None:
+    """Advance ``step`` until the budget is spent or it stops; Ctrl-C raises
+    ``errors.Interrupted`` carrying the result so far."""
+    try:
+        while len(loop.history) < loop.iters and step.advance(loop):
+            pass
+    except KeyboardInterrupt as exc:
+        raise Interrupted(step.result(loop)) from exc
+
+
 def optimize(
     init: torch.Tensor,
     objective: Objective,
@@ -127,19 +172,17 @@ def optimize(
     """
     if optimizer not in OPTIMIZERS:
         raise TexstyleError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    loop = _Loop(objective, iters, line_search, callback, origin=(optimizer, lr),
-                 tolerance=tolerance, patience=patience)
+    loop = Loop(iters, callback)
+    step = GradientStep(objective, line_search, origin=(optimizer, lr), tolerance=tolerance,
+                        patience=patience, checkpoint=checkpoint, every=checkpoint_every)
     if state is None:
-        loop.begin(init, optimizer, lr)
+        step.begin(init, optimizer, lr, loop)
     else:
-        loop.restore(state)
-    try:
-        loop.run(checkpoint, checkpoint_every)
-    except KeyboardInterrupt as exc:
-        raise Interrupted(loop.result()) from exc
+        step.restore(state, loop)
+    run_loop(step, loop)
     if checkpoint is not None:
-        checkpoint(loop.snapshot())  # the level's end: a resumed run goes straight on from here
-    return loop.result()
+        checkpoint(step.snapshot(loop))  # the level's end: a resumed run goes straight on from here
+    return step.result(loop)
 
 
 def _fallback(optimizer: str, lr: float | None, restart: int) -> tuple[str, float]:
@@ -156,49 +199,55 @@ def _fallback(optimizer: str, lr: float | None, restart: int) -> tuple[str, floa
     return "adam", (lr or ADAM_LR) * 0.1**restart
 
 
-class _Loop:
-    """The state of one ``optimize`` call: iterate, optimiser, history, best image, restarts."""
+class GradientStep:
+    """L-BFGS or Adam on a fixed objective: the iterate, the optimiser, the best image, restarts.
 
-    def __init__(self, objective: Objective, iters: int, line_search: bool,
-                 callback: Callable[[Progress], None] | None, *,
-                 origin: tuple[str, float | None], tolerance: float = 0.0,
-                 patience: int = 10) -> None:
-        self.objective, self.iters, self.line_search = objective, iters, line_search
-        self.callback = callback
+    One ``advance`` is one optimiser ``step()``: for L-BFGS a chunk of iterations (each with its
+    line-search evaluations) between two checkpoints, for Adam one evaluation and update.
+    """
+
+    def __init__(self, objective: Objective, line_search: bool, *,
+                 origin: tuple[str, float | None], tolerance: float = 0.0, patience: int = 10,
+                 checkpoint: Callable[[LoopState], None] | None = None,
+                 every: int | None = None) -> None:
+        self.objective, self.line_search = objective, line_search
         self.tolerance, self.patience = tolerance, patience
         self.origin = origin  # the optimiser and step asked for; restarts step down from these
-        self.history: list[dict[str, float]] = []
         self.best: tuple[float, torch.Tensor] = (math.inf, torch.empty(0))
         self.restarts = 0
-        self.elapsed_before = 0.0
         # True when the iterate sits where L-BFGS's last line search ended: its next step() begins
         # by evaluating there again, which must not count as an iteration (see _closure).
         self.revisit = False
+        self.checkpoint = checkpoint
+        self.every = every if checkpoint is not None and every else None
+        self.last_saved = 0
 
     # --- setting up ---------------------------------------------------------------------------
-    def begin(self, init: torch.Tensor, optimizer: str, lr: float | None) -> None:
+    def begin(self, init: torch.Tensor, optimizer: str, lr: float | None, loop: Loop) -> None:
         self.x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
         self.best = (math.inf, self.x.detach().clamp(0, 1))
-        self._make_optimizer(optimizer, lr)
-        self.start = time.perf_counter()
+        self._make_optimizer(optimizer, lr, loop.iters)
+        loop.start = time.perf_counter()
 
-    def restore(self, state: LoopState) -> None:
+    def restore(self, state: LoopState, loop: Loop) -> None:
         self.x = state.iterate.detach().clone(memory_format=torch.contiguous_format)
         self.x.requires_grad_(True)
-        self.history = [dict(h) for h in state.history]
+        loop.history = [dict(h) for h in state.history]
         self.best = (state.best_loss, state.best_image.to(self.x.device))
         self.restarts = state.restarts
-        self._make_optimizer(state.optimizer, state.lr)
+        self._make_optimizer(state.optimizer, state.lr, loop.iters)
         self.opt.load_state_dict(state.optimizer_state)
-        self.revisit = self.name == "lbfgs" and self.line_search and bool(self.history)
-        self.start = time.perf_counter() - state.elapsed
+        self.revisit = self.name == "lbfgs" and self.line_search and bool(loop.history)
+        self.last_saved = len(loop.history)
+        loop.start = time.perf_counter() - state.elapsed
 
-    def _make_optimizer(self, name: str, lr: float | None) -> None:
+    def _make_optimizer(self, name: str, lr: float | None, iters: int) -> None:
         self.name, self.lr = name, lr
         if name == "lbfgs":
-            # max_iter/max_eval are set per step() call in run(); the budget is ours (_BudgetSpent).
+            # max_iter/max_eval are set per step() call in advance(); the budget is ours
+            # (_BudgetSpent).
             self.opt: torch.optim.Optimizer = torch.optim.LBFGS(
-                [self.x], lr=lr or 1.0, max_iter=self.iters, max_eval=self.iters,
+                [self.x], lr=lr or 1.0, max_iter=iters, max_eval=iters,
                 history_size=50, tolerance_grad=0.0, tolerance_change=0.0,
                 line_search_fn="strong_wolfe" if self.line_search else None,
             )
@@ -206,45 +255,43 @@ class _Loop:
             self.opt = torch.optim.Adam([self.x], lr=lr or ADAM_LR)
 
     # --- running ------------------------------------------------------------------------------
-    def run(self, checkpoint: Callable[[LoopState], None] | None, every: int | None) -> None:
-        every = every if checkpoint is not None and every else None
-        last_saved = len(self.history)
-        while len(self.history) < self.iters:
-            before = len(self.history)
-            if self.name == "lbfgs":
-                # Without checkpoints the whole budget is one step().  With them, a step() ends
-                # after ``every`` L-BFGS iterations so a snapshot can be taken between steps.  The
-                # path stays the same: L-BFGS keeps its curvature memory in its state across
-                # step() calls, the re-evaluation each step() starts with is not counted
-                # (``revisit``), and max_eval is set so that the line search is allowed exactly
-                # the evaluations left in the budget (torch gives it max_eval minus the
-                # evaluations of this step() so far), as in one uninterrupted step().
-                group = self.opt.param_groups[0]
-                group["max_iter"] = (every or self.iters) if self.line_search else 1
-                group["max_eval"] = self.iters - len(self.history) + (1 if self.revisit else 0)
-            try:
-                self.opt.step(self._closure)
-            except (_BudgetSpent, _Converged):
-                return
-            except _Failure as failure:
-                if not self._restart(failure):
-                    return
-                continue
-            if self.name == "adam":
-                # Adam has no curvature memory to confuse, so keep it inside the valid range.
-                with torch.no_grad():
-                    self.x.clamp_(0, 1)
-            # Only chunked runs skip the re-evaluation: without checkpoints step() returns early
-            # only on an exactly zero gradient, and then every evaluation counts, as it always has.
-            # After a step that evaluated nothing new the next evaluation counts too, so the budget
-            # still ends the loop.
-            self.revisit = (self.name == "lbfgs" and self.line_search and every is not None
-                            and len(self.history) > before)
-            if every and len(self.history) - last_saved >= every and len(self.history) < self.iters:
-                checkpoint(self.snapshot())
-                last_saved = len(self.history)
+    def advance(self, loop: Loop) -> bool:
+        every = self.every
+        before = len(loop.history)
+        if self.name == "lbfgs":
+            # Without checkpoints the whole budget is one step().  With them, a step() ends
+            # after ``every`` L-BFGS iterations so a snapshot can be taken between steps.  The
+            # path stays the same: L-BFGS keeps its curvature memory in its state across
+            # step() calls, the re-evaluation each step() starts with is not counted
+            # (``revisit``), and max_eval is set so that the line search is allowed exactly
+            # the evaluations left in the budget (torch gives it max_eval minus the
+            # evaluations of this step() so far), as in one uninterrupted step().
+            group = self.opt.param_groups[0]
+            group["max_iter"] = (every or loop.iters) if self.line_search else 1
+            group["max_eval"] = loop.iters - len(loop.history) + (1 if self.revisit else 0)
+        try:
+            self.opt.step(lambda: self._closure(loop))
+        except (_BudgetSpent, _Converged):
+            return False
+        except _Failure as failure:
+            return self._restart(failure, loop)
+        if self.name == "adam":
+            # Adam has no curvature memory to confuse, so keep it inside the valid range.
+            with torch.no_grad():
+                self.x.clamp_(0, 1)
+        # Only chunked runs skip the re-evaluation: without checkpoints step() returns early
+        # only on an exactly zero gradient, and then every evaluation counts, as it always has.
+        # After a step that evaluated nothing new the next evaluation counts too, so the budget
+        # still ends the loop.
+        self.revisit = (self.name == "lbfgs" and self.line_search and every is not None
+                        and len(loop.history) > before)
+        if (every and self.checkpoint is not None and len(loop.history) - self.last_saved >= every
+                and len(loop.history) < loop.iters):
+            self.checkpoint(self.snapshot(loop))
+            self.last_saved = len(loop.history)
+        return True
 
-    def _closure(self) -> torch.Tensor:
+    def _closure(self, loop: Loop) -> torch.Tensor:
         x, opt = self.x, self.opt
         if self.revisit:
             # L-BFGS starts every step() by evaluating the current point, which its previous
@@ -254,15 +301,15 @@ class _Loop:
             total, _ = self.objective(x)
             total.backward()
             return total.detach()
-        if len(self.history) >= self.iters:
+        if len(loop.history) >= loop.iters:
             raise _BudgetSpent  # the line search wants more evaluations than we have left
         opt.zero_grad(set_to_none=True)
         total, terms = self.objective(x)
         value = float(total.detach())
-        iteration = len(self.history) + 1
+        iteration = len(loop.history) + 1
         if not math.isfinite(value):
             raise _Failure(iteration, f"the loss is {value}")
-        if (not (self.name == "lbfgs" and self.line_search) and self.history
+        if (not (self.name == "lbfgs" and self.line_search) and loop.history
                 and value > DIVERGENCE_FACTOR * max(self.best[0], LOSS_FLOOR)):
             raise _Failure(iteration, f"the loss jumped to {value:.3g} (best {self.best[0]:.3g})")
         total.backward()
@@ -270,27 +317,25 @@ class _Loop:
             raise _Failure(iteration, "the gradient is not finite")
         record = {k: float(v.detach()) for k, v in terms.items()}
         record["total"] = value
-        self.history.append(record)
+        loop.history.append(record)
         if value < self.best[0]:
             self.best = (value, x.detach().clamp(0, 1).clone())  # one assignment: Ctrl-C safe
-        if self.callback is not None:
-            self.callback(Progress(len(self.history), self.iters, record, self.elapsed(),
-                                   lambda: x.detach().clamp(0, 1)))
-        if self._converged():
+        loop.emit(record, lambda: x.detach().clamp(0, 1))
+        if self._converged(loop):
             raise _Converged
         return total.detach()  # L-BFGS only reads the value; the gradient is in x.grad
 
-    def _converged(self) -> bool:
+    def _converged(self, loop: Loop) -> bool:
         """The best loss improved by less than ``tolerance`` (relative) over ``patience`` evaluations."""
-        if self.tolerance <= 0 or len(self.history) <= self.patience:
+        if self.tolerance <= 0 or len(loop.history) <= self.patience:
             return False
-        totals = [h["total"] for h in self.history]
+        totals = [h["total"] for h in loop.history]
         before = min(totals[: -self.patience])
         return before - self.best[0] < self.tolerance * abs(before)
 
-    def _restart(self, failure: _Failure) -> bool:
+    def _restart(self, failure: _Failure, loop: Loop) -> bool:
         """Go back to the best iterate with a gentler optimiser; False when it is time to stop."""
-        if not self.history:
+        if not loop.history:
             raise TexstyleError(f"{failure.reason} at the first iteration; check the inputs") from None
         if self.restarts >= MAX_RESTARTS:
             log.warning("%s at iteration %d again; stopping after %d restarts and keeping the "
@@ -304,23 +349,20 @@ class _Loop:
                     name, lr, self.restarts, MAX_RESTARTS)
         with torch.no_grad():
             self.x.copy_(self.best[1])
-        self._make_optimizer(name, lr)
+        self._make_optimizer(name, lr, loop.iters)
         self.revisit = False
         return True
 
     # --- reporting ----------------------------------------------------------------------------
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def snapshot(self) -> LoopState:
+    def snapshot(self, loop: Loop) -> LoopState:
         """The loop's state now.  The optimiser state is not copied (L-BFGS's can be 100 image-
         sized vectors), so it is valid only until the next step: write it out at once."""
         return LoopState(self.x.detach().clone(), self.name, self.lr, self.opt.state_dict(),
-                         [dict(h) for h in self.history], self.best[0], self.best[1].clone(),
-                         self.restarts, self.elapsed())
+                         [dict(h) for h in loop.history], self.best[0], self.best[1].clone(),
+                         self.restarts, loop.elapsed())
 
-    def result(self) -> OptimResult:
-        return OptimResult(self.best[1], self.history, self.elapsed(), self.restarts)
+    def result(self, loop: Loop) -> OptimResult:
+        return loop.result(self.best[1], self.restarts)
 
 
 class _BudgetSpent(Exception):

@@ -15,10 +15,9 @@ from typing import Any
 
 import torch
 
-from .adversarial import is_gan
 from .checkpoint import settings_hash
 from .colour import prepare as prepare_colour
-from .config import StylizeSettings, TextureSettings
+from .config import StylizeSettings, TextureSettings, is_gan
 from .errors import TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, fit_long_side, load_image

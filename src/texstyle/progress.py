@@ -21,7 +21,7 @@ from .image import to_pil
 
 @dataclass(frozen=True)
 class Cell:
-    """Where an event stands in a comparison sheet (compare.py)."""
+    """Where an event stands in a comparison sheet (studies/compare.py)."""
 
     index: int  # 1-based, in run order
     count: int
@@ -32,7 +32,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class Stage:
-    """Where an event stands in a report (reportbuild.py)."""
+    """Where an event stands in a report (report/build.py)."""
 
     index: int  # 1-based
     count: int

@@ -27,7 +27,6 @@ so neighbouring tiles' pixels fade into each other rather than meet at a line.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,7 +35,7 @@ import torch
 from .errors import TexstyleError
 from .layers import pools_before
 from .losses import Objective, total_variation
-from .optimize import OptimResult, optimize
+from .optimize import Loop, OptimResult, optimize, run_loop
 from .progress import Progress, placed
 from .stats import Representation, average_mix, relative_error
 
@@ -199,45 +198,75 @@ def refine_tiled(image: torch.Tensor, problem: Objective, *, tile: int, overlap:
     (for Gram matrices of the five default layers, 2.4 MB per tile: 60 MB for 25 tiles).
     """
     check_tileable(problem)
-    height, width = image.shape[-2:]
-    tiles = plan_tiles(height, width, tile, overlap)
-    image = image.detach().clone()
-    areas = [_area(t, height, width) for t in tiles]
+    sweep = TileSweep(image, problem, tile=tile, overlap=overlap, iters=iters, content=content,
+                      optimizer=optimizer, lr=lr)
+    loop = Loop(iters * len(sweep.tiles), callback)
+    run_loop(sweep, loop)
+    return sweep.result(loop)
 
-    def measure(t: Tile) -> dict[str, Representation]:
+
+class TileSweep:
+    """Block-coordinate descent over the tiles of one level: each ``advance`` refines one tile
+    (an inner ``optimize`` run on the whole image's objective as a function of that tile's
+    pixels), writes it back feathered and refreshes the running statistics.
+
+    The inner runs report their own evaluations, placed in the sweep (``progress.placed``); the
+    sweep's loop only collects their history.  Ctrl-C hands back the whole image as it stands.
+    """
+
+    def __init__(self, image: torch.Tensor, problem: Objective, *, tile: int, overlap: int,
+                 iters: int, content: torch.Tensor | None, optimizer: str, lr: float | None
+                 ) -> None:
+        self.problem, self.overlap, self.iters = problem, overlap, iters
+        self.content, self.optimizer, self.lr = content, optimizer, lr
+        self.height, self.width = image.shape[-2:]
+        self.tiles = plan_tiles(self.height, self.width, tile, overlap)
+        self.image = image.detach().clone()
+        self.areas = [_area(t, self.height, self.width) for t in self.tiles]
+        # Each core's statistics (C² numbers per layer and tile) and their area-weighted sum.
+        self.owns = [self._measure(t) for t in self.tiles]
+        self.total = {n: tuple(sum(a * own[n][k] for a, own in zip(self.areas, self.owns))
+                               for k in range(len(self.owns[0][n])))
+                      for n in problem.style_targets}
+        self.next = 0  # the tile the next advance refines
+
+    def _measure(self, t: Tile) -> dict[str, Representation]:
         with torch.no_grad():
-            reps = core_reps(problem, problem.extractor(_cut(image, t.box)), t)
+            reps = core_reps(self.problem, self.problem.extractor(_cut(self.image, t.box)), t)
         return {n: tuple(v.detach() for v in r) for n, r in reps.items()}
 
-    owns = [measure(t) for t in tiles]  # each core's statistics: C² numbers per layer and tile
-    total = {n: tuple(sum(a * own[n][k] for a, own in zip(areas, owns))
-                      for k in range(len(owns[0][n]))) for n in problem.style_targets}
-    history: list[dict[str, float]] = []
-    start = time.perf_counter()
-    for i, t in enumerate(tiles):
+    def advance(self, loop: Loop) -> bool:
+        if self.next >= len(self.tiles):
+            return False
+        i, t, problem, image = self.next, self.tiles[self.next], self.problem, self.image
         content_target = None
-        if content is not None and problem.content_weight > 0:
+        if self.content is not None and problem.content_weight > 0:
             assert problem.content_layer is not None, "a content image needs its layer"
             with torch.no_grad():
-                content_feats = problem.extractor(_cut(content, t.box))
+                content_feats = problem.extractor(_cut(self.content, t.box))
             content_target = _crop(content_feats[problem.content_layer], t, problem.content_layer)
-        objective = _tile_objective(problem, t, areas[i], total, owns[i], content_target)
-        report = placed(callback, before=i * iters, total=iters * len(tiles),
-                        elapsed=time.perf_counter() - start, current=_in_whole(image, t.box),
-                        tile=i + 1, tiles=len(tiles))
-        result = optimize(_cut(image, t.box), objective, iters=iters, optimizer=optimizer, lr=lr,
-                          callback=report, line_search=True)
-        weight = feather(t, height, width, overlap).to(image)
+        objective = _tile_objective(problem, t, self.areas[i], self.total, self.owns[i],
+                                    content_target)
+        report = placed(loop.callback, before=i * self.iters, total=loop.iters,
+                        elapsed=loop.elapsed(), current=_in_whole(image, t.box),
+                        tile=i + 1, tiles=len(self.tiles))
+        result = optimize(_cut(image, t.box), objective, iters=self.iters,
+                          optimizer=self.optimizer, lr=self.lr, callback=report, line_search=True)
+        weight = feather(t, self.height, self.width, self.overlap).to(image)
         y0, y1, x0, x1 = t.box
         image[..., y0:y1, x0:x1] = weight * result.image + (1 - weight) * image[..., y0:y1, x0:x1]
-        history += [r | {"tile": float(i + 1)} for r in result.history]
+        loop.history += [r | {"tile": float(i + 1)} for r in result.history]
         # The write-back reached into the neighbours' cores too: refresh every core it touched,
         # so the running total stays the sum of the cores as they are now.
-        for j, other in enumerate(tiles):
+        for j, other in enumerate(self.tiles):
             if _overlaps(other.core, t.box):
-                new = measure(other)
-                total = {n: tuple(g + areas[j] * (a - b)
-                                  for g, a, b in zip(total[n], new[n], owns[j][n]))
-                         for n in total}
-                owns[j] = new
-    return OptimResult(image, history, time.perf_counter() - start)
+                new = self._measure(other)
+                self.total = {n: tuple(g + self.areas[j] * (a - b)
+                                       for g, a, b in zip(self.total[n], new[n], self.owns[j][n]))
+                              for n in self.total}
+                self.owns[j] = new
+        self.next += 1
+        return True
+
+    def result(self, loop: Loop) -> OptimResult:
+        return loop.result(self.image)

@@ -14,18 +14,31 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from . import __version__
-from .adversarial import GAN_LOSSES, is_gan
-from .api import RunResult, run_stylize, run_texture
-from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from .colour import PRESERVE_COLOR
-from .compare import (
+from .. import __version__
+from ..api import RunResult, run_stylize, run_texture
+from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ..config import (
+    GAN_GROUP,
+    FileOptions,
+    StylizeSettings,
+    TextureSettings,
+    check_positive_int,
+    is_gan,
+)
+from ..errors import Interrupted, TexstyleError
+from ..image import output_format, save_image, write_text
+from ..plan import calibrate, plan_run
+from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
+from ..report.figures import contact_sheet, gan_curves, grid, loss_plot
+from ..samples import SAMPLE_NAMES, is_sample
+from ..stats import STATISTICS
+from ..studies.compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
@@ -34,15 +47,7 @@ from .compare import (
     parse_pair,
     run_compare,
 )
-from .config import FileOptions, StylizeSettings, TextureSettings, check_positive_int
-from .errors import Interrupted, TexstyleError
-from .image import output_format, save_image, write_text
-from .plan import calibrate, plan_run
-from .progress import Progress
-from .report import contact_sheet, gan_curves, grid, loss_plot
-from .reportbuild import default_plan, plan_from_folder, plan_inputs, planned_files
-from .samples import SAMPLE_NAMES, is_sample
-from .stats import STATISTICS
+from .progress import _Renderer, _Snapshots, snapshot_path
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -73,82 +78,42 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings]) -> None:
-    d = cls()
+def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
+                        command: str) -> argparse._ArgumentGroup:
+    """One flag per settings field, built from the field's metadata (config.option): the
+    default, help, choices and flag name are written once, in config.py."""
+    defaults = cls()
+    statistics = "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for f in fields(cls):
+        meta = f.metadata
+        if not meta or command not in meta["commands"]:
+            continue
+        default = getattr(defaults, f.name)
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        kwargs: dict[str, Any] = {
+            "dest": f.name, "default": default,
+            "help": meta["help"].format(default=shown, statistics=statistics)}
+        if isinstance(default, bool):
+            kwargs["action"] = "store_true"
+        else:
+            parse = meta["parse"] or type(default)
+            kwargs["type"] = {"names": _names, "floats": _floats}.get(parse, parse)
+            if meta["choices"] is not None:
+                kwargs["choices"] = meta["choices"]
+            if meta["metavar"] is not None:
+                kwargs["metavar"] = meta["metavar"]
+        target = p
+        if meta["group"] is not None:
+            target = groups.setdefault(meta["group"], p.add_argument_group(meta["group"]))
+        target.add_argument(meta["flag"] or "--" + f.name.replace("_", "-"), **kwargs)
+    return groups.get(GAN_GROUP) or p.add_argument_group(GAN_GROUP)
+
+
+def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings], command: str
+                     ) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="output image (.png, .jpg, …)")
-    p.add_argument("--size", type=int, default=d.size, help=f"long side of the output in px (default {d.size})")
-    p.add_argument("--width", type=int, help="output width in px (with --height: exact size)")
-    p.add_argument("--height", type=int, help="output height in px")
-    p.add_argument("--iters", type=int, default=d.iters,
-                   help=f"iterations at the coarsest pyramid level (default {d.iters})")
-    p.add_argument("--fine-iters", type=int, default=d.fine_iters,
-                   help="iterations at the finest level; levels between get geometrically fewer "
-                        f"than --iters (default {d.fine_iters if d.fine_iters else 'as --iters'})")
-    p.add_argument("--coarsest", type=int, default=d.coarsest,
-                   help=f"long side of the coarsest pyramid level in px (default {d.coarsest})")
-    p.add_argument("--tolerance", type=float, default=d.tolerance,
-                   help="stop a level once the loss improves by less than this fraction over 10 "
-                        f"iterations; 0 never stops early (default {d.tolerance:g})")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument("--style-layers", type=_names, default=d.style_layers, metavar="L1,L2,…",
-                   help=f"layers whose Gram matrices are matched (default {','.join(d.style_layers)})")
-    p.add_argument("--layer-weights", type=_floats, metavar="W1,W2,…",
-                   help="one weight per style layer, normalised to sum 1 (default equal)")
-    p.add_argument("--style-weight", type=float, default=d.style_weight,
-                   help=f"weight of the style term (default {d.style_weight:g})")
-    p.add_argument("--tv-weight", type=float, default=d.tv_weight,
-                   help=f"weight of total-variation smoothing (default {d.tv_weight:g})")
-    p.add_argument("--loss", choices=(*STATISTICS, *GAN_LOSSES), default=d.loss,
-                   help="style statistic: " + "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
-                   + "; gan, gan+gram, gan+meancov: a discriminator per layer trained in the loop, "
-                   f"alone or with a fixed statistic (default {d.loss})")
-    p.add_argument("--style-blend", type=_floats, metavar="W1,W2,…",
-                   help="with several style images: their weights, normalised to sum 1 (default equal)")
-    p.add_argument("--pooling", choices=("avg", "max"), default=d.pooling,
-                   help=f"pooling in VGG (default {d.pooling}, as Gatys et al. for synthesis)")
-    p.add_argument("--optimizer", choices=("auto", "lbfgs", "adam"), default=d.optimizer,
-                   help=f"(default {d.optimizer}: lbfgs, or adam for a gan loss)")
-    p.add_argument("--lr", type=float, help="step size (default 1 for L-BFGS, 0.02 for Adam)")
-    init_help = ("content, adain (a feed-forward stylisation), noise or an image path"
-                 if cls is StylizeSettings else "noise or an image path")
-    p.add_argument("--init", default=d.init, help=f"starting image: {init_help} (default {d.init})")
-    p.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
-                   help=f"VGG-19 weights (default {d.weights})")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device,
-                   help=f"(default {d.device}: CUDA when present)")
-    p.add_argument("--style-scale", type=float, default=d.style_scale,
-                   help="style image long side relative to the output's (default: the output's, "
-                        "never upscaled)")
-    p.add_argument("--max-pixels", type=int, metavar="N",
-                   help="refuse input images with more pixels than this (default: Pillow's "
-                        "decompression-bomb limit, 89,478,485)")
-    p.add_argument("--max-memory", type=float, metavar="GB",
-                   help="refuse to start a run estimated to need more memory than this "
-                        "(default: what is free on the device)")
-    p.add_argument("--refine-tile", type=int, default=d.refine_tile, metavar="PX",
-                   help="print size: pyramid levels larger than this are refined in overlapping "
-                        f"tiles of this size, bounding memory (default {d.refine_tile})")
-    p.add_argument("--refine-overlap", type=int, default=d.refine_overlap, metavar="PX",
-                   help=f"overlap between refine tiles (default {d.refine_overlap})")
-    p.add_argument("--print-iters", type=int, default=d.print_iters, metavar="N",
-                   help="iterations per tile at the levels refined in tiles (default "
-                        f"{d.print_iters})")
-    gan = p.add_argument_group("adversarial loss (--loss gan, gan+gram, gan+meancov)")
-    gan.add_argument("--disc", default=d.disc, metavar="logreg|quadratic|mlp:H[,H]",
-                     help=f"per-pixel discriminator on each style layer (default {d.disc})")
-    gan.add_argument("--disc-steps", type=int, default=d.disc_steps,
-                     help=f"Adam steps of each discriminator per round (default {d.disc_steps})")
-    gan.add_argument("--disc-every", type=int, default=d.disc_every,
-                     help=f"image iterations between discriminator rounds (default {d.disc_every})")
-    gan.add_argument("--disc-lr", type=float, default=d.disc_lr,
-                     help=f"discriminator learning rate (default {d.disc_lr:g})")
-    gan.add_argument("--r1", dest="r1_weight", type=float, default=d.r1_weight,
-                     help=f"R1 gradient penalty weight (default {d.r1_weight:g}: off)")
-    gan.add_argument("--instance-noise", type=float, default=d.instance_noise,
-                     help="std of noise added to the discriminator's inputs, in units of the "
-                          f"style's feature std (default {d.instance_noise:g}: off)")
-    gan.add_argument("--gan-weight", type=float, default=d.gan_weight,
-                     help=f"weight of the adversarial term (default {d.gan_weight:g})")
+    gan = _add_settings_flags(p, cls, command)
     gan.add_argument("--plot", type=Path, metavar="PATH",
                      help="save the discriminator training curves (accuracy, D and generator loss "
                           "per layer) as an image")
@@ -191,31 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
     tex.add_argument("style", nargs="*", help=f"exemplar image(s) {samples}; several are mixed")
     tex.add_argument("--style", dest="extra_styles", action="append", default=[],
                      help="another exemplar to mix in (repeatable)")
-    _add_run_options(tex, TextureSettings)
-    tex.add_argument("--tile", action="store_true",
-                     help="seamless: the texture wraps around, so copies laid side by side show no "
-                          "seam (preview with `texstyle tile`)")
+    _add_run_options(tex, TextureSettings, "texture")
 
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
     sty.add_argument("content", help=f"content image {samples}")
     sty.add_argument("--style", action="append", required=True,
                      help="style image (a painting, say); repeat to mix several")
-    _add_run_options(sty, StylizeSettings)
-    d = StylizeSettings()
-    sty.add_argument("--content-weight", type=float, default=d.content_weight,
-                     help=f"weight of the content term (default {d.content_weight:g})")
-    sty.add_argument("--content-layer", default=d.content_layer,
-                     help=f"layer whose activations are kept (default {d.content_layer})")
-    sty.add_argument("--method", choices=("gatys", "adain", "wct"), default=d.method,
-                     help="gatys: optimise the image (best); adain / wct: one feed-forward pass "
-                          f"with the AdaIN decoder, about a second (default {d.method})")
-    sty.add_argument("--alpha", type=float, default=d.alpha,
-                     help="adain / wct: style strength from 0 (content) to 1 (default 1)")
-    sty.add_argument("--preserve-color", choices=PRESERVE_COLOR, default=d.preserve_color,
-                     help="keep the content's colours: luminance (stylise brightness only) or "
-                          "histogram (match the style's colours to the content's first) "
-                          f"(default {d.preserve_color})")
+    _add_run_options(sty, StylizeSettings, "stylize")
 
     til = sub.add_parser("tile", help="lay an image out in a grid, to check a texture for seams",
                          description="Write IMAGE repeated COLS across and ROWS down, and print "
@@ -409,10 +357,6 @@ def record_path(output: Path) -> Path:
     return output.with_suffix(".json")
 
 
-def snapshot_path(output: Path, iteration: int) -> Path:
-    return output.with_name(f"{output.stem}.iter{iteration:05d}{output.suffix}")
-
-
 def planned_outputs(output: Path, settings: TextureSettings, save_every: int | None) -> list[Path]:
     """Every file a run will write, known before it starts so clashes are caught up front."""
     paths = [output, record_path(output)]
@@ -448,8 +392,8 @@ def _write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
 
 def _tile(args: argparse.Namespace) -> int:
     """A tiled preview: the quickest way to see whether a texture is seamless."""
-    from .api import read_input
-    from .seamless import parse_repeat, seam_ratio, tile_image
+    from ..api import read_input
+    from ..seamless import parse_repeat, seam_ratio, tile_image
 
     cols, rows = parse_repeat(args.repeat)
     check_outputs([args.output], [args.image], overwrite=args.overwrite)
@@ -488,8 +432,8 @@ def _demo(args: argparse.Namespace) -> int:
             render.close()
         _write_result(results[name], target, overwrite=args.overwrite)
 
-    from .api import read_input
-    from .image import to_pil
+    from ..api import read_input
+    from ..image import to_pil
 
     def sample(name: str) -> Image.Image:
         return to_pil(read_input(f"sample:{name}", name))
@@ -580,8 +524,8 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
 
 def _report(args: argparse.Namespace) -> int:
     """Everything into one folder; every file name is checked before the first run starts."""
-    from .reportbuild import run_report
-    from .reportrender import render_report
+    from ..report.build import run_report
+    from ..report.render import render_report
 
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
@@ -603,70 +547,6 @@ def _report(args: argparse.Namespace) -> int:
     print(f"texstyle: wrote {out / 'index.html'} and {len(planned_files(plan)) - 1} other files "
           f"in {sum(report.wall_s.values()):.1f} s")
     return 0
-
-
-@dataclass(frozen=True)
-class _Snapshots:
-    """--save-every: the current image every N iterations, next to the output."""
-
-    output: Path
-    every: int | None
-    overwrite: bool
-
-    def __call__(self, p: Progress) -> None:
-        if self.every and p.iteration % self.every == 0:
-            save_image(p.image(), snapshot_path(self.output, p.iteration), overwrite=self.overwrite)
-
-
-class _Renderer:
-    """The library reports, the CLI renders: one tqdm bar per run or report stage.
-
-    The bar's description says where the event stands (report stage, sheet cell, or the job's
-    label), its postfix the level size and loss terms.
-    """
-
-    def __init__(self, *, quiet: bool, label: str | None = None,
-                 snapshots: _Snapshots | None = None) -> None:
-        self.quiet, self.label, self.snapshots = quiet, label, snapshots
-        self.bar: Any = None
-        self.stage: str | None = None
-
-    def __call__(self, p: Progress) -> None:
-        if not self.quiet:
-            stage = p.stage.name if p.stage is not None else None
-            if self.bar is None or stage != self.stage:
-                self.close()
-                from tqdm import tqdm
-
-                self.stage = stage
-                self.bar = tqdm(total=p.total, desc=self.label, unit="it", dynamic_ncols=True,
-                                file=sys.stderr)
-            self.bar.set_description_str(_where(p) or self.label or "", refresh=False)
-            self.bar.set_postfix_str(_postfix(p), refresh=False)
-            self.bar.update(p.iteration - self.bar.n)
-        if self.snapshots is not None:
-            self.snapshots(p)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _where(p: Progress) -> str | None:
-    if p.stage is not None:
-        return f"[{p.stage.index}/{p.stage.count}] {p.stage.name}"
-    if p.cell is not None:
-        return f"[{p.cell.index}/{p.cell.count}] {p.cell.grid}: {p.cell.row} / {p.cell.loss}"
-    return None
-
-
-def _postfix(p: Progress) -> str:
-    # Per-layer discriminator records (d_acc/relu1_1, …) are for the record and --plot only.
-    terms = " ".join(f"{k}={v:.3g}" for k, v in p.losses.items() if k != "total" and "/" not in k)
-    tile = f" tile {p.tile}/{p.tiles}" if p.tiles else ""
-    return (f"{p.size[0]}x{p.size[1]}{tile} {terms} "
-            f"total={p.losses.get('total', float('nan')):.3g}")
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import torch
 
-from .api import _cached_weights, read_input
-from .config import DEFAULT_STYLE_LAYERS
-from .features import VGGFeatures
-from .image import ImageInput, fit_long_side, resize
-from .stats import covariance, gram, mean
+from ..api import _cached_weights, read_input
+from ..config import DEFAULT_STYLE_LAYERS
+from ..features import VGGFeatures
+from ..image import ImageInput, fit_long_side, resize
+from ..stats import covariance, gram, mean
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 One plan (what to run, at which size), one function that runs it (``run_report``: the favourite
 texture, the favourite stylisation, the statistics comparison sheets, style mixing); the pure
-function that turns the results into files is ``reportrender.render_report``.  Nothing
+function that turns the results into files is ``report.render.render_report``.  Nothing
 here writes a file or prints; the CLI checks every planned name before any work, renders progress
 and writes atomically, as for the other commands.
 
 The favourite stylisation is also shown with both colour controls (``preserve_color``), and the
-adversarial experiment of docs/adversarial.md (``experiment.py``) runs as its own stages.
+adversarial experiment of docs/adversarial.md (``studies/experiment.py``) runs as its own stages.
 
 Inputs default to the package's own ``sample:`` images, so the report needs no downloads; a folder
 of other images can replace them (``plan_from_folder``).  ``quick`` plans a tiny version (48 px, a
@@ -26,26 +26,26 @@ from typing import Any
 
 import torch
 
-from . import __version__
-from .api import RunResult, read_input, run_stylize, run_texture
-from .compare import (
+from .. import __version__
+from ..api import RunResult, read_input, run_stylize, run_texture
+from ..errors import TexstyleError
+from ..image import OUTPUT_FORMATS
+from ..progress import Callback, Stage, placed
+from ..stats import STATISTICS
+from ..studies.compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
     run_compare,
     source_label,
 )
-from .errors import TexstyleError
-from .experiment import (
+from ..studies.experiment import (
     Experiment,
     exemplar_at,
     noise_cell,
     run_cell,
 )
-from .image import OUTPUT_FORMATS
-from .moments import moment_extractor
-from .progress import Callback, Stage, placed
-from .stats import STATISTICS
+from ..studies.moments import moment_extractor
 
 # Every file the report writes, by role; the CLI checks them all before any work.
 FILES = {

@@ -17,16 +17,16 @@ from typing import Any
 import torch
 from PIL import Image
 
-from .api import RunResult, run_stylize, run_texture
-from .config import StylizeSettings, TextureSettings
-from .errors import Interrupted, TexstyleError
-from .image import to_pil
-from .layers import min_input_size
-from .plan import output_shape, read_input, style_shape
-from .progress import Callback, Cell, placed
-from .pyramid import level_iterations, level_shapes
-from .samples import PREFIX, is_sample
-from .stats import STATISTICS
+from ..api import RunResult, run_stylize, run_texture
+from ..config import StylizeSettings, TextureSettings
+from ..errors import Interrupted, TexstyleError
+from ..image import to_pil
+from ..layers import min_input_size
+from ..plan import output_shape, read_input, style_shape
+from ..progress import Callback, Cell, placed
+from ..pyramid import level_iterations, level_shapes
+from ..samples import PREFIX, is_sample
+from ..stats import STATISTICS
 
 Source = str | Path
 # Chosen by eye at 64-128 px: a regular grey structure, an organic colour texture and bold flat

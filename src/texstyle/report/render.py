@@ -1,6 +1,6 @@
 """``texstyle report``, second half: a finished ``Report`` turned into files.
 
-``render_report`` is a pure function from the results of ``reportbuild.run_report`` to
+``render_report`` is a pure function from the results of ``report.build.run_report`` to
 name → picture or text: the figures, ``report.json`` and ``index.html`` with its sections
 (captions, settings, timings, the theory note's formulas, and the adversarial analysis written
 from the run's own numbers).  Nothing here runs a model, writes a file or prints.
@@ -17,28 +17,28 @@ import jinja2
 from markupsafe import Markup
 from PIL import Image
 
-from . import __version__
-from .api import RunResult, read_input
-from .compare import (
+from .. import __version__
+from ..api import RunResult, read_input
+from ..config import DEFAULT_STYLE_LAYERS
+from ..image import to_pil
+from ..studies.compare import (
     Comparison,
     level_starts,
     source_label,
 )
-from .config import DEFAULT_STYLE_LAYERS
-from .experiment import (
+from ..studies.experiment import (
     NOISE,
     Experiment,
     ExperimentCell,
 )
-from .image import to_pil
-from .report import contact_sheet, gan_curves, grid, loss_plot
-from .reportbuild import (
+from .build import (
     COLOUR_MODES,
     FILES,
     MixCell,
     Report,
     ReportPlan,
 )
+from .figures import contact_sheet, gan_curves, grid, loss_plot
 
 
 @dataclass(frozen=True)
@@ -337,9 +337,9 @@ def _settings_table(runs: dict[str, RunResult]) -> dict[str, Any]:
     return {"names": list(runs), "rows": rows, "times": [r.elapsed for r in runs.values()]}
 
 
-# Markup lives in templates/report/*.j2; autoescaping escapes every value put into them.
+# Markup lives in report/templates/*.j2; autoescaping escapes every value put into them.
 _TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("texstyle", "templates/report"),
+    loader=jinja2.PackageLoader("texstyle.report", "templates"),
     autoescape=True, lstrip_blocks=True, keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
