@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 import texstyle  # noqa: E402
 from texstyle.image import save_image, to_pil  # noqa: E402
 from texstyle.memory import peak_rss_bytes  # noqa: E402
-from texstyle.tiled import plan_tiles  # noqa: E402
+from texstyle.refine import plan_tiles  # noqa: E402
 
 CROP = 256
 

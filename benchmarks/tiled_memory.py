@@ -28,8 +28,8 @@ def child(mode: str, size: int, tile: int, overlap: int, iters: int) -> dict:
     from texstyle.losses import Objective, style_targets
     from texstyle.memory import peak_rss_bytes
     from texstyle.optimize import optimize
+    from texstyle.refine import plan_tiles, refine_tiled
     from texstyle.stats import STATISTICS
-    from texstyle.tiled import plan_tiles, refine_tiled
     from texstyle.weights import load_weights
 
     settings = TextureSettings()

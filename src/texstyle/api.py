@@ -37,9 +37,9 @@ from .memory import (
 from .optimize import LoopState, OptimResult, optimize
 from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .progress import Callback, placed
+from .refine import refine_tiled
 from .seamless import periodic_resize
 from .stats import STATISTICS
-from .tiled import refine_tiled
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)

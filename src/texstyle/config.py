@@ -156,7 +156,7 @@ class TextureSettings:
     tile: bool = option(False, "seamless: the texture wraps around, so copies laid side by side "
                         "show no seam (preview with `texstyle tile`)", commands=("texture",))
     # Print size: pyramid levels whose long side exceeds refine_tile px are refined in
-    # overlapping tiles of that size (bounded memory, global statistics; see tiled.py).
+    # overlapping tiles of that size (bounded memory, global statistics; see refine.py).
     refine_tile: int = option(
         1024, "print size: pyramid levels larger than this are refined in overlapping tiles of "
         "this size, bounding memory (default {default})", metavar="PX")

@@ -107,7 +107,7 @@ class Loop:
 class Step(Protocol):
     """How a loop moves the image: L-BFGS or Adam on a fixed objective (``GradientStep``), the
     adversarial game (``adversarial.AdversarialStep``), a sweep over print-size tiles
-    (``tiled.TileSweep``).  ``run_loop`` drives any of them."""
+    (``refine.TileSweep``).  ``run_loop`` drives any of them."""
 
     def advance(self, loop: Loop) -> bool:
         """Move the image on and record each evaluation in ``loop``; False when it should stop."""

@@ -32,8 +32,8 @@ from .memory import (
     estimate_peak,
 )
 from .pyramid import level_budgets, level_shapes
+from .refine import plan_tiles
 from .samples import is_sample, load_sample
-from .tiled import plan_tiles
 from .weights import load_weights
 
 StyleInput = ImageInput | list[ImageInput] | tuple[ImageInput, ...]  # several styles are mixed
@@ -223,7 +223,7 @@ def style_shape(style_hw: tuple[int, int], out_hw: tuple[int, int], scale: float
 
 
 def is_tiled(hw: tuple[int, int], settings: TextureSettings) -> bool:
-    """Whether a level of size ``hw`` is refined in tiles (tiled.py).  The adversarial loss never
+    """Whether a level of size ``hw`` is refined in tiles (refine.py).  The adversarial loss never
     is: its discriminators see the whole level."""
     return max(hw) > settings.refine_tile and not is_gan(settings.loss)
 
@@ -306,7 +306,7 @@ def check_memory(settings: TextureSettings, out_hw: tuple[int, int],
         styles = [style_shape(hw_of(img), hw, settings.style_scale, min_side)
                   for img in style_images]
         tiled = is_tiled(hw, settings)
-        # Tiled refinement (tiled.py) holds one tile's activations and optimiser state at a time,
+        # Tiled refinement (refine.py) holds one tile's activations and optimiser state at a time,
         # plus a few whole-image buffers and each tile's stored statistics.
         work = (min(hw[0], settings.refine_tile), min(hw[1], settings.refine_tile)) if tiled else hw
         estimate = estimate_peak(work, styles, inputs, layers,

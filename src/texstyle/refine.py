@@ -1,5 +1,8 @@
 """Print-size output: refine a large pyramid level in overlapping tiles, with global statistics.
 
+(Not to be confused with seamless output, ``--tile`` / ``seamless.py``: a texture that wraps
+around.  This module is "refine" after its options, ``--refine-tile`` and ``--refine-overlap``.)
+
 A VGG-19 forward and backward pass at 4096 px needs tens of GB for activations; one tile of
 ``tile`` px needs a fixed amount whatever the image size.  The largest pyramid levels are
 therefore refined tile by tile, each tile's pixels optimised while the rest of the image is held

@@ -13,8 +13,8 @@ from texstyle.errors import Interrupted, TexstyleError
 from texstyle.features import VGGFeatures
 from texstyle.losses import Objective, style_targets
 from texstyle.optimize import optimize
+from texstyle.refine import _crop, core_reps, feather, plan_tiles, refine_tiled
 from texstyle.stats import STATISTICS
-from texstyle.tiled import _crop, core_reps, feather, plan_tiles, refine_tiled
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 
@@ -174,7 +174,7 @@ def test_cli_flags_reach_the_settings():
 def test_tiles_shrink_to_cover_the_side_without_extra_overlap(n):
     """As many tiles as tiles of the full size would need, each no larger than needed: every
     overlap at least the requested one, and far less than the 512 px of 1024 px tiles at 2048."""
-    from texstyle.tiled import _axis
+    from texstyle.refine import _axis
 
     axis = _axis(n, 1024, 128)
     count = -(-(n - 128) // (1024 - 128))
@@ -191,7 +191,7 @@ def test_running_statistics_follow_every_write_back(random_weights, monkeypatch)
     they are *now*: a neighbour's feathered write-back reaches into this tile's core.  With a
     stand-in optimiser (x ↦ 0.8x + 0.1) the image before the last tile can be recovered from the
     final one, and the total handed to the last tile compared with a fresh sum."""
-    from texstyle import tiled
+    from texstyle import refine as tiled
 
     p = problem(random_weights, (64, 64))
     seen = []
