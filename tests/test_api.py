@@ -232,3 +232,45 @@ def test_wide_style_survives_coarse_pyramid_levels():
 def test_settings_object_of_the_wrong_kind_is_refused():
     with pytest.raises(TypeError, match="StylizeSettings"):
         texstyle.run_stylize("sample:cat", "sample:mosaic", texstyle.TextureSettings())
+
+
+def _colour_moments(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pixels = image.double().reshape(3, -1)
+    return pixels.mean(1), torch.cov(pixels, correction=0)
+
+
+def test_palette_start_has_the_styles_colours_and_the_photos_layout():
+    from texstyle.api import _in_style_colours, read_input
+    from texstyle.image import resize
+
+    photo = resize(read_input("sample:astronaut", "content"), 48, 48)
+    style = read_input("sample:mosaic", "style")
+    start = _in_style_colours(photo, [style], None)
+    assert start.shape == photo.shape and 0 <= start.min() and start.max() <= 1
+    mu, cov = _colour_moments(start)
+    mu_s, cov_s = _colour_moments(style)
+    mu_p, cov_p = _colour_moments(photo)
+    # Much closer to the painting's colours than the photo was ...
+    assert (mu - mu_s).norm() < 0.2 * (mu_p - mu_s).norm()
+    assert (cov - cov_s).norm() < 0.2 * (cov_p - cov_s).norm()
+    # ... with the photo's layout: the brightness pattern is kept (up to a colour map).
+    grey, grey_p = start.mean(1).flatten(), photo.mean(1).flatten()
+    assert torch.corrcoef(torch.stack([grey, grey_p]))[0, 1] > 0.8
+
+
+def test_palette_start_blends_styles_by_weight():
+    from texstyle.api import _in_style_colours
+
+    photo = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    red = torch.zeros(1, 3, 8, 8)
+    red[:, 0] = 0.8
+    blue = torch.zeros(1, 3, 8, 8)
+    blue[:, 2] = 0.8
+    mostly_red = _in_style_colours(photo, [red, blue], (3.0, 1.0)).mean(dim=(0, 2, 3))
+    assert mostly_red[0] == pytest.approx(0.6, abs=0.03)
+    assert mostly_red[2] == pytest.approx(0.2, abs=0.03)
+
+
+def test_palette_start_needs_a_content_image():
+    with pytest.raises(TexstyleError, match="needs a content image"):
+        texstyle.run_texture(_exemplar(), size=64, iters=1, init="palette", device="cpu")
