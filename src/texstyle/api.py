@@ -78,7 +78,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    palette: Callable[[torch.Tensor], torch.Tensor],
                    max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
-    if init in ("content", "adain", "palette"):
+    if init in ("content", "adain", "palette", "palette-idt"):
         if content is None:
             raise TexstyleError(f"init {init!r} needs a content image; use 'noise' or a path")
         # AdaIN's one-pass stylisation already has the style's colours and much of its texture,
@@ -87,6 +87,9 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
             return feedforward(content)
         # The photo in the painting's colours (RGB mean and covariance): the palette is there
         # from the first evaluation and the budget goes to strokes (docs/quality.md).
+        if init == "palette-idt":
+            from .colour import distribution_transfer
+            return distribution_transfer(content, palette(None))
         return palette(content) if init == "palette" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
@@ -215,6 +218,8 @@ def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
         scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
         small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
         pool.append(small.reshape(1, 3, 1, -1))
+    if content is None:
+        return torch.cat(pool, dim=-1)
     return clipped_colour_transfer(content, torch.cat(pool, dim=-1))
 
 
