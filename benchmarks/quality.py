@@ -112,8 +112,7 @@ class System:
 
 def peer_config(kind: str) -> dict:
     """Everything that decides a peer's output (a change invalidates its cache)."""
-    names = [n for n in dir(peers) if n.isupper()]
-    return {"version": 1, "kind": kind, **{n: getattr(peers, n) for n in names}}
+    return {"version": 1, "kind": kind, **peers.config(kind)}
 
 
 _FINGERPRINT: str | None = None

@@ -14,7 +14,8 @@ measure            better     what it is
                               distance between the two RGB pixel clouds (values in [0, 1]),
                               64 fixed random directions, 256 quantiles.  0 = same palette.
 ``style``          lower      style distance: Portilla-Simoncelli texture statistics (plenoptic,
-                              3 scales, 4 orientations, 7x7 autocorrelations, grey) of a common
+                              3 scales (2 under 56 px), 4 orientations, 7x7 autocorrelations,
+                              grey) of a common
                               square centre crop of output and style image (style image at the
                               output's scale); per statistic group g the relative error
                               ||s_out,g - s_ref,g|| / ||s_ref,g||, averaged over the 11 groups.
@@ -122,12 +123,17 @@ def colour_distance(out: np.ndarray, style: np.ndarray) -> float:
 _PS_MODELS: dict = {}
 
 
+def ps_scales(side: int) -> int:
+    """3 scales, fewer when the crop is so small that the coarsest band is under 7 px."""
+    return max(1, min(3, int(np.floor(np.log2(side / 7)))))
+
+
 def _ps_model(side: int):
     if side not in _PS_MODELS:
         from plenoptic.models import PortillaSimoncelli
 
-        _PS_MODELS[side] = PortillaSimoncelli((side, side), n_scales=3, n_orientations=4,
-                                              spatial_corr_width=7)
+        _PS_MODELS[side] = PortillaSimoncelli((side, side), n_scales=ps_scales(side),
+                                              n_orientations=4, spatial_corr_width=7)
     return _PS_MODELS[side]
 
 
@@ -140,7 +146,7 @@ def centre_crop(img: np.ndarray, side: int) -> np.ndarray:
 def ps_side(*images: np.ndarray) -> int:
     """Largest square (a multiple of 8 px) that fits every image."""
     side = min(min(i.shape[:2]) for i in images) // 8 * 8
-    if side < 40:
+    if side < 24:
         raise ValueError(f"images too small for PS statistics ({side} px)")
     return side
 
