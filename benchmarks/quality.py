@@ -184,14 +184,20 @@ def _run_system(system: System, case: Case, size: int, seed: int, images: Path
     return image, time.perf_counter() - start
 
 
+def cache_paths(system: System, case: Case, size: int, seed: int, cache: Path
+                ) -> tuple[Path, Path]:
+    folder = cache / system.kind / system.key() / str(size)
+    return folder / f"{case.name}_s{seed}.png", folder / f"{case.name}_s{seed}.json"
+
+
 def cached_run(system: System, case: Case, size: int, seed: int, images: Path, cache: Path,
                use_cache: bool) -> tuple[np.ndarray, float, float | None, Path]:
     from PIL import Image
 
     from texstyle.image import to_pil
 
-    folder = cache / system.kind / system.key() / str(size)
-    png, meta = folder / f"{case.name}_s{seed}.png", folder / f"{case.name}_s{seed}.json"
+    png, meta = cache_paths(system, case, size, seed, cache)
+    folder = png.parent
     if use_cache and png.is_file() and meta.is_file():
         record = json.loads(meta.read_text())
         seconds, cpu = record["seconds"], record.get("cpu_seconds")
@@ -352,6 +358,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=REPO / "out" / "quality")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--run-only", action="store_true", help="fill the cache; no measures/tables")
+    p.add_argument("--cached-only", action="store_true",
+                   help="run nothing: tables from the cached results, over the cases that every "
+                   "system has finished (while background runs fill the cache)")
     p.add_argument("--builtin-sheet", type=Path, default=None,
                    help="also write a JPEG contact sheet of the built-in-only cases here")
     p.add_argument("--no-style-measure", action="store_true",
@@ -406,6 +415,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     outputs: dict[int, dict] = {size: {} for size in sizes}
     jobs = [(size, case, system) for size in sizes for case in cases for system in systems]
+    if args.cached_only:
+        done = {(size, case.name) for size, case, _ in jobs
+                if all(all(p.is_file() for p in cache_paths(s, case, size, args.seed, args.cache))
+                       for s in systems)}
+        missing = sorted({f"{size}px {case.name}" for size, case, _ in jobs
+                          if (size, case.name) not in done})
+        if missing:
+            print(f"--cached-only: left out (not finished by every system): {', '.join(missing)}")
+        jobs = [j for j in jobs if (j[0], j[1].name) in done]
+        cases = [c for c in cases if any((size, c.name) in done for size in sizes)]
     bar = tqdm(jobs, desc="quality", unit="run")
     for size, case, system in bar:
         bar.set_postfix_str(f"{size}px {case.name} {system.label}")

@@ -201,9 +201,11 @@ def speckle(out: np.ndarray, style: np.ndarray, photo: np.ndarray | None = None)
     """HF energy in the photo's smooth regions (whole image for textures), style's own = 1."""
     if photo is not None:
         own = hf_energy(out, smooth_mask(resize_to(photo, *out.shape[:2])))
-        ref = hf_energy(style, smooth_mask(style))
     else:
-        own, ref = hf_energy(out), hf_energy(style)
+        own = hf_energy(out)
+    # The whole painting, not its own smooth regions: a flat-colour painting's smoothest 30 %
+    # are nearly empty of detail and would make an unstable denominator.
+    ref = hf_energy(style)
     return own / max(ref, 1e-12)
 
 
