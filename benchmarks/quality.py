@@ -292,8 +292,8 @@ def contact_sheet(cases: list[Case], labels: list[str], outputs: dict, images: P
     for i, case in enumerate(cases):
         y = head + i * (cell + pad)
         draw.text((4, y + cell // 2 - 6), case.name[:20], fill="black")
-        tiles = ([to_pil(load(case.photo, images))] if has_photo else []) + \
-                [to_pil(load(case.style, images))]
+        photo = to_pil(load(case.photo, images)) if case.photo else None
+        tiles = ([photo] if has_photo else []) + [to_pil(load(case.style, images))]
         tiles += [outputs.get((label, case.name)) for label in labels]
         for j, tile in enumerate(tiles):
             if tile is None:
