@@ -47,7 +47,6 @@ texstyle's losses and optimiser.
 
 from __future__ import annotations
 
-import math
 import time
 
 import torch

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import quality_measures as qm  # noqa: E402
+import quality_measures as qm
 
 
 def smooth_image(h=96, w=128, seed=0):
