@@ -23,8 +23,9 @@ from texstyle.adversarial import (
 )
 from texstyle.cli import main
 from texstyle.config import DiscSpec, GanOptions, StylizeSettings, TextureSettings, parse_disc
-from texstyle.errors import Interrupted, TexstyleError
+from texstyle.errors import TexstyleError
 from texstyle.losses import Objective
+from texstyle.optimize import LoopInterrupted
 
 C = 4  # channels of the synthetic feature clouds
 N = 600  # samples per cloud
@@ -267,7 +268,7 @@ def test_ctrl_c_hands_back_the_last_finite_image_and_the_history_so_far():
         if progress.iteration == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(Interrupted) as info:
+    with pytest.raises(LoopInterrupted) as info:
         optimize_adversarial(x0, identity_objective(), discs, reals, GanOptions(), iters=10,
                              callback=press_ctrl_c)
     partial = info.value.partial

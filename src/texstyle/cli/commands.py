@@ -21,7 +21,7 @@ from typing import Any
 from PIL import Image
 
 from .. import __version__
-from ..api import RunResult, run_stylize, run_texture
+from ..api import RunInterrupted, RunResult, run_stylize, run_texture
 from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ..config import (
     GAN_GROUP,
@@ -31,7 +31,7 @@ from ..config import (
     check_positive_int,
     is_gan,
 )
-from ..errors import Interrupted, TexstyleError
+from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
 from ..plan import calibrate, plan_run
 from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
@@ -42,6 +42,7 @@ from ..studies.compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
+    ComparisonInterrupted,
     check_losses,
     level_starts,
     parse_pair,
@@ -310,7 +311,7 @@ def _run_command(args: argparse.Namespace) -> int:
             result = run_stylize(args.content, styles, settings, callback=render, **run_files)
         else:
             result = run_texture(styles, settings, callback=render, **run_files)
-    except Interrupted as exc:
+    except RunInterrupted as exc:
         render.close()
         return _save_partial(exc.partial, args.output, checkpoint_path)
     finally:
@@ -425,7 +426,7 @@ def _demo(args: argparse.Namespace) -> int:
         render = _Renderer(quiet=args.quiet, label=name)
         try:
             results[name] = job(render)
-        except Interrupted as exc:
+        except RunInterrupted as exc:
             render.close()
             return _save_partial(exc.partial, target, None)  # earlier jobs are already written
         finally:
@@ -472,7 +473,7 @@ def _compare(args: argparse.Namespace) -> int:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
                              callback=render)
-    except Interrupted as exc:
+    except ComparisonInterrupted as exc:
         render.close()
         return _save_partial_comparison(exc.partial, outputs, out)
     finally:
