@@ -253,9 +253,9 @@ def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.
         reals = real_samples(_style_features(nets.extractor, settings, plan.style_images,
                                              lv.shape, device),
                              settings.style_layers, settings.style_blend)
-        nets.discs = nets.discs or make_discriminators(parse_disc(settings.disc), reals,
-                                                       settings.disc_lr)
-        return optimize_adversarial(image, objective, nets.discs, reals, settings.gan_options(),
+        nets.discs = nets.discs or make_discriminators(parse_disc(settings.gan.disc), reals,
+                                                       settings.gan.disc_lr)
+        return optimize_adversarial(image, objective, nets.discs, reals, settings.gan,
                                     iters=lv.iters, lr=settings.lr, callback=report,
                                     generator=generator)
     if lv.tiles:
@@ -355,17 +355,13 @@ def _style_features(extractor: VGGFeatures, settings: TextureSettings,
 
 def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
               options: dict[str, Any]) -> TextureSettings:
-    unknown = set(options) - set(cls.field_names())
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
-                        f"valid: {', '.join(cls.field_names())}")
     for key in ("style_layers", "layer_weights", "style_blend"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
     if settings is not None and type(settings) is not cls:
         raise TypeError(f"settings must be {cls.__name__}, got {type(settings).__name__}")
     base = settings if settings is not None else cls()
-    return replace(base, **options)
+    return base.with_options(**options)  # flat GAN options (disc=…) go into base.gan
 
 
 def run_texture(style: StyleInput, settings: TextureSettings | None = None,

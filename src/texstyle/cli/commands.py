@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +83,12 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
                         command: str) -> argparse._ArgumentGroup:
     """One flag per settings field, built from the field's metadata (config.option): the
     default, help, choices and flag name are written once, in config.py."""
-    defaults = cls()
     statistics = "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
     groups: dict[str, argparse._ArgumentGroup] = {}
-    for f in fields(cls):
+    for f, default in _option_fields(cls()):
         meta = f.metadata
         if not meta or command not in meta["commands"]:
             continue
-        default = getattr(defaults, f.name)
         shown = ",".join(default) if isinstance(default, tuple) else default
         kwargs: dict[str, Any] = {
             "dest": f.name, "default": default,
@@ -109,6 +107,16 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
             target = groups.setdefault(meta["group"], p.add_argument_group(meta["group"]))
         target.add_argument(meta["flag"] or "--" + f.name.replace("_", "-"), **kwargs)
     return groups.get(GAN_GROUP) or p.add_argument_group(GAN_GROUP)
+
+
+def _option_fields(settings: Any) -> list[tuple[Field[Any], Any]]:
+    """Every option field of ``settings`` with its value, a nested dataclass's (``gan``) in its
+    place: the GAN options are flags of their own, named after their own fields."""
+    found: list[tuple[Field[Any], Any]] = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        found += _option_fields(value) if "nested" in f.metadata else [(f, value)]
+    return found
 
 
 def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings], command: str
@@ -263,10 +271,10 @@ def _terminate_like_ctrl_c():
 
 
 def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
-    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    values = {name: getattr(args, name) for name in cls.field_names() if hasattr(args, name)}
     if args.width is not None or args.height is not None:
         values["size"] = None
-    return cls(**values)
+    return cls.from_options(**values)
 
 
 def _run_command(args: argparse.Namespace) -> int:
