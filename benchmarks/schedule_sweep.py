@@ -94,7 +94,7 @@ def main() -> None:
             runs["adain feed-forward"] = {"method": "adain"}
         runs |= {f"default, tolerance {t:g}": {"tolerance": t} for t in args.tolerances}
         for label, opts in runs.items():
-            settings = StylizeSettings(**(base.to_dict() | opts))
+            settings = base.with_options(**opts)
             result = run_stylize(content, style, settings)
             if not result.history:
                 result.settings |= {"levels": [[size, size]], "level_iters": [0]}
@@ -111,7 +111,7 @@ def main() -> None:
             runs[f"c{coarsest} {it}->{fine}"] = {"coarsest": coarsest, "iters": it,
                                                  "fine_iters": fine}
         for label, opts in runs.items():
-            settings = TextureSettings(**(base.to_dict() | opts))
+            settings = base.with_options(**opts)
             result = run_texture(exemplar, settings)
             losses = full_resolution_losses(result.image, exemplar, None, settings)
             rows.append(record("texture", exemplar, size, label, result, losses))

@@ -23,8 +23,9 @@ from texstyle.adversarial import (
 )
 from texstyle.cli import main
 from texstyle.config import DiscSpec, GanOptions, StylizeSettings, TextureSettings, parse_disc
-from texstyle.errors import Interrupted, TexstyleError
+from texstyle.errors import TexstyleError
 from texstyle.losses import Objective
+from texstyle.optimize import LoopInterrupted
 
 C = 4  # channels of the synthetic feature clouds
 N = 600  # samples per cloud
@@ -198,8 +199,21 @@ def test_optimizer_auto_resolves_per_loss():
     ({"loss": "gan+swd"}, "loss 'gan\\+swd'"),
 ])
 def test_bad_gan_settings_are_one_line_errors(options, pattern):
-    with pytest.raises(TexstyleError, match=pattern):
-        TextureSettings(**options)
+    # The flat keywords of the API (run_texture(..., disc_steps=0)) ...
+    with pytest.raises(TexstyleError, match=pattern) as flat:
+        TextureSettings.from_options(**options)
+    assert "\n" not in str(flat.value)
+    # ... and the nested field give the same one-line error.
+    gan = {k: v for k, v in options.items() if k in GanOptions.__dataclass_fields__}
+    rest = {k: v for k, v in options.items() if k not in gan}
+    with pytest.raises(TexstyleError) as nested:
+        TextureSettings(**rest, gan=GanOptions(**gan))
+    assert str(nested.value) == str(flat.value)
+
+
+def test_bad_gan_keyword_is_refused_by_the_api_before_any_work():
+    with pytest.raises(TexstyleError, match=r"^disc_steps must be a positive integer, got 0$"):
+        texstyle.run_texture("no-such-file.png", loss="gan", disc_steps=0)
 
 
 def test_parse_disc():
@@ -267,7 +281,7 @@ def test_ctrl_c_hands_back_the_last_finite_image_and_the_history_so_far():
         if progress.iteration == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(Interrupted) as info:
+    with pytest.raises(LoopInterrupted) as info:
         optimize_adversarial(x0, identity_objective(), discs, reals, GanOptions(), iters=10,
                              callback=press_ctrl_c)
     partial = info.value.partial

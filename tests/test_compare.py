@@ -18,10 +18,9 @@ from cli_helpers import run_cli, run_main
 from texstyle import TexstyleError
 from texstyle.cli import commands as cli
 from texstyle.cli import main
-from texstyle.errors import Interrupted
 from texstyle.image import to_pil
 from texstyle.report import grid, loss_plot
-from texstyle.studies.compare import parse_pair, run_compare
+from texstyle.studies.compare import ComparisonInterrupted, parse_pair, run_compare
 
 SIZE, ITERS, SEED, LOSSES = 48, 2, 3, ("gram", "mean")
 TINY = ["--losses", ",".join(LOSSES), "--size", str(SIZE), "--iters", str(ITERS), "--quiet"]
@@ -196,7 +195,7 @@ def interrupt_in_cell(cell: int):
 
 
 def test_ctrl_c_keeps_the_finished_cells_and_the_running_ones_best_image():
-    with pytest.raises(Interrupted) as caught:
+    with pytest.raises(ComparisonInterrupted) as caught:
         run_compare(["sample:brick"], [("sample:cat", "sample:mosaic")], losses=LOSSES,
                     size=SIZE, iters=ITERS, seed=SEED, device="cpu", callback=interrupt_in_cell(3))
     partial = caught.value.partial

@@ -22,11 +22,12 @@ import torch
 from PIL import Image
 
 from cli_helpers import assert_one_line_error, run_cli
-from texstyle.api import run_texture
+from texstyle.api import RunInterrupted, run_texture
 from texstyle.checkpoint import load_checkpoint, save_checkpoint
 from texstyle.cli import main
 from texstyle.errors import Interrupted, TexstyleError
 from texstyle.image import to_pil
+from texstyle.optimize import GradientStep
 
 SIZE, ITERS, SEED = 48, 16, 1
 RUN = ("texture", "sample:brick", "-o", "out.png", "--size", str(SIZE), "--iters", str(ITERS),
@@ -109,12 +110,29 @@ def test_interrupted_api_call_carries_the_best_image(one_thread):
         if progress.iteration == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(Interrupted) as info:
+    with pytest.raises(RunInterrupted) as info:
         run_texture("sample:brick", size=40, iters=10, callback=stop_at_third)
     partial = info.value.partial
     assert len(partial.history) == 3
     assert torch.isfinite(partial.image).all() and partial.image.std() > 0.01
     assert partial.settings["interrupted_at"] == {"level": 1, "iteration": 3}
+
+
+def test_ctrl_c_before_the_first_evaluation_is_a_plain_keyboard_interrupt(tmp_path, monkeypatch,
+                                                                         capsys):
+    # The loop hands back an OptimResult with no history: nothing to save, and the loop's own
+    # exception type must not escape the API (callers read RunInterrupted.partial as a RunResult).
+    def stop(self, loop):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GradientStep, "advance", stop)
+    with pytest.raises(KeyboardInterrupt) as info:
+        run_texture("sample:brick", size=32, iters=4, device="cpu")
+    assert not isinstance(info.value, Interrupted)
+    monkeypatch.chdir(tmp_path)
+    assert main(list(RUN)) == 130  # the CLI says "interrupted" and saves nothing
+    assert capsys.readouterr().err.strip() == "texstyle: interrupted"
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import texstyle
-from texstyle.errors import Interrupted, TexstyleError
+from texstyle.errors import TexstyleError
 from texstyle.features import VGGFeatures
 from texstyle.losses import Objective, style_targets
-from texstyle.optimize import optimize
+from texstyle.optimize import LoopInterrupted, optimize
 from texstyle.refine import _crop, core_reps, feather, plan_tiles, refine_tiled
 from texstyle.stats import STATISTICS
 
@@ -237,7 +237,7 @@ def test_ctrl_c_in_a_tile_hands_back_the_whole_image(random_weights, one_thread)
         if progress.iteration == 5:  # in the second tile
             raise KeyboardInterrupt
 
-    with pytest.raises(Interrupted) as info:
+    with pytest.raises(LoopInterrupted) as info:
         refine_tiled(image, p, tile=40, overlap=12, iters=3, callback=press_ctrl_c)
     partial = info.value.partial
     assert partial.image.shape == image.shape  # the whole level, not the tile

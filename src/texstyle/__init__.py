@@ -1,6 +1,6 @@
 """texstyle: neural texture synthesis and style transfer by matching VGG-19 feature statistics."""
 
-from .api import RunResult, run_stylize, run_texture, stylize, synthesize_texture
+from .api import RunInterrupted, RunResult, run_stylize, run_texture, stylize, synthesize_texture
 from .config import StylizeSettings, TextureSettings
 from .errors import TexstyleError
 from .progress import Progress
@@ -12,6 +12,7 @@ __all__ = [
     "ExperimentCell",
     "MomentGaps",
     "Progress",
+    "RunInterrupted",
     "RunResult",
     "StylizeSettings",
     "TexstyleError",

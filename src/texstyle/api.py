@@ -34,7 +34,7 @@ from .losses import Objective, style_targets
 from .memory import (
     with_oom_fallback,
 )
-from .optimize import LoopState, OptimResult, optimize
+from .optimize import LoopInterrupted, LoopState, OptimResult, optimize
 from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .progress import Callback, placed
 from .refine import refine_tiled
@@ -58,6 +58,12 @@ class RunResult:
 
     def to_pil(self) -> Image.Image:
         return to_pil(self.image)
+
+
+class RunInterrupted(Interrupted[RunResult]):
+    """Ctrl-C during ``run_texture`` / ``run_stylize``: ``partial`` is the best ``RunResult`` so
+    far, its record marked with ``interrupted_at``.  When nothing is finished yet (Ctrl-C before
+    the first evaluation) a plain ``KeyboardInterrupt`` is raised instead."""
 
 
 @functools.lru_cache(maxsize=2)
@@ -184,16 +190,18 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
             elapsed += result.elapsed
     except KeyboardInterrupt as exc:
         # Ctrl-C / SIGTERM: hand the best image so far to the caller, with what led to it.
-        partial = exc.partial if isinstance(exc, Interrupted) else None
-        if isinstance(partial, OptimResult) and partial.history:
+        # Inside a level the loop hands over its result; elsewhere (targets, an upsample) the
+        # last finished level is all there is.
+        partial = exc.partial if isinstance(exc, LoopInterrupted) else None
+        if partial is not None and partial.history:
             history += [record | {"level": float(level)} for record in partial.history]
             finished, elapsed = partial.image, elapsed + partial.elapsed
         if finished is None:
-            raise
+            raise KeyboardInterrupt from exc  # nothing to save; never the loop's own type
         if plan.recolour is not None:
             finished = plan.recolour(finished)
         record = plan.record() | {"interrupted_at": {"level": level, "iteration": len(history)}}
-        raise Interrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
+        raise RunInterrupted(RunResult(finished.cpu(), history, record, elapsed)) from None
 
     assert image is not None, "a plan has at least one level"
     if plan.recolour is not None:
@@ -250,9 +258,9 @@ def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.
         reals = real_samples(_style_features(nets.extractor, settings, plan.style_images,
                                              lv.shape, device),
                              settings.style_layers, settings.style_blend)
-        nets.discs = nets.discs or make_discriminators(parse_disc(settings.disc), reals,
-                                                       settings.disc_lr)
-        return optimize_adversarial(image, objective, nets.discs, reals, settings.gan_options(),
+        nets.discs = nets.discs or make_discriminators(parse_disc(settings.gan.disc), reals,
+                                                       settings.gan.disc_lr)
+        return optimize_adversarial(image, objective, nets.discs, reals, settings.gan,
                                     iters=lv.iters, lr=settings.lr, callback=report,
                                     generator=generator)
     if lv.tiles:
@@ -352,17 +360,13 @@ def _style_features(extractor: VGGFeatures, settings: TextureSettings,
 
 def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
               options: dict[str, Any]) -> TextureSettings:
-    unknown = set(options) - set(cls.field_names())
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
-                        f"valid: {', '.join(cls.field_names())}")
     for key in ("style_layers", "layer_weights", "style_blend"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
     if settings is not None and type(settings) is not cls:
         raise TypeError(f"settings must be {cls.__name__}, got {type(settings).__name__}")
     base = settings if settings is not None else cls()
-    return replace(base, **options)
+    return base.with_options(**options)  # flat GAN options (disc=…) go into base.gan
 
 
 def run_texture(style: StyleInput, settings: TextureSettings | None = None,
@@ -373,7 +377,7 @@ def run_texture(style: StyleInput, settings: TextureSettings | None = None,
 
     ``checkpoint(Checkpoint)`` is called about every ``checkpoint_every`` iterations and at the
     end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
-    Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the best ``RunResult`` so far.
+    Ctrl-C raises ``RunInterrupted`` whose ``partial`` is the best ``RunResult`` so far.
     """
     return _run_with_fallback(style, None, _settings(TextureSettings, settings, options), callback,
                               checkpoint=checkpoint, checkpoint_every=checkpoint_every,

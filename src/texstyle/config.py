@@ -6,8 +6,8 @@ The CLI builds its flags from these defaults, so the API and the command line ca
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Self
 
 from .errors import TexstyleError
 from .layers import POOLINGS, check_layers
@@ -50,20 +50,6 @@ def parse_disc(text: str) -> DiscSpec:
                         "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
 
 
-@dataclass(frozen=True)
-class GanOptions:
-    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
-    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``)."""
-
-    disc: str = "logreg"
-    disc_steps: int = 1  # Adam steps of every D per training round
-    disc_every: int = 1  # image iterations between training rounds
-    disc_lr: float = 0.01
-    r1_weight: float = 0.0  # γ of the R1 penalty (γ/2)·E_real ‖∇D‖²
-    instance_noise: float = 0.0  # std of noise added to D's inputs, in standardised units
-    gan_weight: float = 1.0
-
-
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEVICES = ("auto", "cpu", "cuda")
@@ -71,7 +57,6 @@ STYLIZE_METHODS = ("gatys", "adain", "wct")
 MAX_SIDE = 32768  # px; far beyond any machine's memory for VGG features, catches typos (1e6)
 MAX_STYLE_SCALE = 16.0  # the exemplar analysed at up to 16x the output's long side
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
-_GAN = GanOptions()
 GAN_GROUP = "adversarial loss (--loss gan, gan+gram, gan+meancov)"
 
 
@@ -90,10 +75,54 @@ def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ..
         "group": group, "commands": commands})
 
 
+def _nested(cls: type) -> dict[str, type]:
+    """``cls``'s fields that hold a dataclass of options of their own (``gan``), by name."""
+    return {f.name: f.metadata["nested"] for f in fields(cls) if "nested" in f.metadata}
+
+
 def _override(name: str, default: Any, **changes: Any) -> Any:
     """A subclass's own default for an inherited option, keeping its help and flag."""
     inherited = dict(TextureSettings.__dataclass_fields__[name].metadata)
     return field(default=default, metadata=inherited | changes)
+
+
+@dataclass(frozen=True)
+class GanOptions:
+    """How the discriminators are built and trained; defaults chosen on 128 px exemplars
+    (docs/adversarial.md has the trade-off between ``disc_steps`` and ``disc_every``).
+
+    One field of the settings (``TextureSettings.gan``) so that ``adversarial`` takes all of them
+    at once; users still see them flat: each is its own CLI flag (from the metadata below), its
+    own keyword of ``run_texture`` and friends (``TextureSettings.with_options``) and its own key
+    in the record (``TextureSettings.to_dict``).
+    """
+
+    disc: str = option("logreg", "per-pixel discriminator on each style layer (default "
+                       "{default})", metavar="logreg|quadratic|mlp:H[,H]", group=GAN_GROUP)
+    disc_steps: int = option(1, "Adam steps of each discriminator per round (default {default})",
+                             group=GAN_GROUP)
+    disc_every: int = option(1, "image iterations between discriminator rounds (default "
+                             "{default})", group=GAN_GROUP)
+    disc_lr: float = option(0.01, "discriminator learning rate (default {default:g})",
+                            group=GAN_GROUP)
+    # γ of the R1 penalty (γ/2)·E_real ‖∇D‖².
+    r1_weight: float = option(0.0, "R1 gradient penalty weight (default {default:g}: off)",
+                              flag="--r1", group=GAN_GROUP)
+    # In standardised units: a fraction of the style's feature std on every channel.
+    instance_noise: float = option(
+        0.0, "std of noise added to the discriminator's inputs, in units of the style's feature "
+        "std (default {default:g}: off)", group=GAN_GROUP)
+    gan_weight: float = option(1.0, "weight of the adversarial term (default {default:g})",
+                               group=GAN_GROUP)
+
+    def __post_init__(self) -> None:
+        parse_disc(self.disc)
+        _positive_int("disc_steps", self.disc_steps)
+        _positive_int("disc_every", self.disc_every)
+        _positive("disc_lr", self.disc_lr)
+        _non_negative("r1_weight", self.r1_weight)
+        _non_negative("instance_noise", self.instance_noise)
+        _positive("gan_weight", self.gan_weight)
 
 
 @dataclass(frozen=True)
@@ -166,22 +195,9 @@ class TextureSettings:
     # one evaluation there costs the tile count times one at the largest whole level.
     print_iters: int = option(
         8, "iterations per tile at the levels refined in tiles (default {default})", metavar="N")
-    # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.
-    disc: str = option(_GAN.disc, "per-pixel discriminator on each style layer (default "
-                       "{default})", metavar="logreg|quadratic|mlp:H[,H]", group=GAN_GROUP)
-    disc_steps: int = option(_GAN.disc_steps, "Adam steps of each discriminator per round "
-                             "(default {default})", group=GAN_GROUP)
-    disc_every: int = option(_GAN.disc_every, "image iterations between discriminator rounds "
-                             "(default {default})", group=GAN_GROUP)
-    disc_lr: float = option(_GAN.disc_lr, "discriminator learning rate (default {default:g})",
-                            group=GAN_GROUP)
-    r1_weight: float = option(_GAN.r1_weight, "R1 gradient penalty weight (default {default:g}: "
-                              "off)", flag="--r1", group=GAN_GROUP)
-    instance_noise: float = option(
-        _GAN.instance_noise, "std of noise added to the discriminator's inputs, in units of the "
-        "style's feature std (default {default:g}: off)", group=GAN_GROUP)
-    gan_weight: float = option(_GAN.gan_weight, "weight of the adversarial term (default "
-                               "{default:g})", group=GAN_GROUP)
+    # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.  Nested:
+    # its fields are flags, keywords and record keys of their own (see GanOptions).
+    gan: GanOptions = field(default_factory=GanOptions, metadata={"nested": GanOptions})
 
     def __post_init__(self) -> None:
         if not isinstance(self.tile, bool):
@@ -239,13 +255,8 @@ class TextureSettings:
         if is_gan(self.loss) and self.optimizer == "lbfgs":
             raise TexstyleError(f"optimizer 'lbfgs' cannot follow the moving objective of loss "
                                 f"{self.loss!r} (its discriminator changes every step); use adam")
-        parse_disc(self.disc)
-        _positive_int("disc_steps", self.disc_steps)
-        _positive_int("disc_every", self.disc_every)
-        _positive("disc_lr", self.disc_lr)
-        _non_negative("r1_weight", self.r1_weight)
-        _non_negative("instance_noise", self.instance_noise)
-        _positive("gan_weight", self.gan_weight)
+        if not isinstance(self.gan, GanOptions):
+            raise TexstyleError(f"gan must be GanOptions(...), got {self.gan!r}")
         _choice("device", self.device, DEVICES)
 
     def resolved_optimizer(self) -> str:
@@ -255,11 +266,6 @@ class TextureSettings:
             return self.optimizer
         return "adam" if is_gan(self.loss) else "lbfgs"
 
-    def gan_options(self) -> GanOptions:
-        return GanOptions(disc=self.disc, disc_steps=self.disc_steps, disc_every=self.disc_every,
-                          disc_lr=self.disc_lr, r1_weight=self.r1_weight,
-                          instance_noise=self.instance_noise, gan_weight=self.gan_weight)
-
     def normalized_layer_weights(self) -> dict[str, float]:
         """Layer weights summing to 1, so ``style_weight`` keeps its meaning for any layer set."""
         raw = self.layer_weights or (1.0,) * len(self.style_layers)
@@ -267,11 +273,43 @@ class TextureSettings:
         return {n: w / total for n, w in zip(self.style_layers, raw)}
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat, one key per option as users name it (``disc``, not ``gan.disc``): the record
+        written next to an output and the checkpoint's settings hash keep the shape they had
+        before the GAN options were nested, so old records read the same and old checkpoints
+        resume.  ``with_options(**to_dict())`` gives these settings back."""
+        return {name: value for key, value in asdict(self).items()
+                for name, value in (value.items() if key in _nested(type(self)) else [(key, value)])}
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        """The option names users pass (keywords of ``run_texture``, keys of ``to_dict``): the
+        fields, with a nested dataclass's fields in place of its own name."""
+        nested = _nested(cls)
+        return tuple(name for f in fields(cls)
+                     for name in ([g.name for g in fields(nested[f.name])] if f.name in nested
+                                  else [f.name]))
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Self:
+        """Settings from option names as ``field_names`` lists them (``disc="quadratic"``, as
+        well as the nested ``gan=GanOptions(...)``); the defaults for the rest."""
+        return cls().with_options(**options)
+
+    def with_options(self, **options: Any) -> Self:
+        """These settings with ``options`` changed; a flat GAN option (``disc_steps=5``) goes into
+        ``gan``, on top of a ``gan=`` given with it.  An unknown name is a TypeError, as for a
+        function's keyword; values are checked as always (one-line ``TexstyleError``)."""
+        names = self.field_names()
+        unknown = set(options) - set(names) - {f.name for f in fields(self)}
+        if unknown:
+            raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; "
+                            f"valid: {', '.join(names)}")
+        changes = dict(options)
+        for key, kind in _nested(type(self)).items():
+            inner = {f.name: changes.pop(f.name) for f in fields(kind) if f.name in changes}
+            if inner:
+                changes[key] = replace(changes.get(key, getattr(self, key)), **inner)
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)

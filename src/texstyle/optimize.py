@@ -83,6 +83,12 @@ class LoopState:
 Objective = Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
 
+class LoopInterrupted(Interrupted[OptimResult]):
+    """Ctrl-C inside a loop: ``partial`` is the ``OptimResult`` the step stands by (the best, the
+    last or the whole image so far).  Whoever runs the loop inside a larger job turns it into its
+    own ``Interrupted`` (``api.RunInterrupted``), so callers of the API never see this one."""
+
+
 class Loop:
     """The bookkeeping every optimisation shares, whatever moves the image: the evaluation
     budget, the history, the clock and the progress events."""
@@ -120,12 +126,12 @@ class Step(Protocol):
 
 def run_loop(step: Step, loop: Loop) -> None:
     """Advance ``step`` until the budget is spent or it stops; Ctrl-C raises
-    ``errors.Interrupted`` carrying the result so far."""
+    ``LoopInterrupted`` carrying the result so far."""
     try:
         while len(loop.history) < loop.iters and step.advance(loop):
             pass
     except KeyboardInterrupt as exc:
-        raise Interrupted(step.result(loop)) from exc
+        raise LoopInterrupted(step.result(loop)) from exc
 
 
 def optimize(
@@ -164,7 +170,7 @@ def optimize(
     tensors with the running optimiser) is called between optimiser steps, at least ``checkpoint_every``
     evaluations apart (L-BFGS: after every ``checkpoint_every`` of its iterations), and once at
     the end; ``state`` continues from such a snapshot, and the continued run takes exactly the
-    steps the uninterrupted one would have.  Ctrl-C raises ``errors.Interrupted`` carrying the
+    steps the uninterrupted one would have.  Ctrl-C raises ``LoopInterrupted`` carrying the
     best result so far.
 
     ``tolerance`` > 0 stops early once the best loss has improved by less than that fraction over

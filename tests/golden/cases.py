@@ -1,8 +1,9 @@
 """The golden runs: small fixed-seed CPU runs through the public API, one per code path.
 
-Every option is passed explicitly (``TEXTURE`` / ``STYLIZE`` name every settings field), so a
-change of a default elsewhere does not change what is recorded here; ``test_golden`` checks that
-the lists stay complete.  Each case returns the output image and the loss history's totals.
+Every option is passed explicitly (``TEXTURE`` / ``STYLIZE`` name every settings field, ``GAN``
+every field of the nested ``GanOptions``), so a change of a default elsewhere does not change what
+is recorded here; ``test_golden`` checks that the lists stay complete.  Each case returns the
+output image and the loss history's totals.
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ import torch
 
 from texstyle.api import RunResult, run_stylize, run_texture
 from texstyle.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from texstyle.config import GanOptions
 
 # One intra-op thread: the reduction order (and so the bits) can depend on the thread count.
 THREADS = 1
 FOUR_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")  # 16 px minimum: two levels at 48 px
 FIVE_LAYERS = (*FOUR_LAYERS, "relu5_1")
 
+GAN: dict[str, Any] = dict(disc="logreg", disc_steps=1, disc_every=1, disc_lr=0.01, r1_weight=0.0,
+                          instance_noise=0.0, gan_weight=1.0)
 TEXTURE: dict[str, Any] = dict(
     size=32, width=None, height=None, iters=4, fine_iters=None, coarsest=32, tolerance=0.0, seed=0,
     style_layers=FIVE_LAYERS, layer_weights=None, style_weight=1.0, tv_weight=0.5, pooling="avg",
     optimizer="lbfgs", lr=1.0, init="noise", weights="normalized", device="cpu", style_scale=None,
     loss="gram", style_blend=None, max_pixels=None, max_memory=None, tile=False, refine_tile=1024,
-    refine_overlap=128, print_iters=8, disc="logreg", disc_steps=1, disc_every=1, disc_lr=0.01,
-    r1_weight=0.0, instance_noise=0.0, gan_weight=1.0,
+    refine_overlap=128, print_iters=8, gan=GanOptions(**GAN),
 )
 STYLIZE: dict[str, Any] = TEXTURE | dict(
     size=48, coarsest=48, init="content", method="gatys", alpha=1.0, content_layer="relu4_2",

@@ -14,14 +14,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from .. import __version__
-from ..api import RunResult, run_stylize, run_texture
+from ..api import RunInterrupted, RunResult, run_stylize, run_texture
 from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ..config import (
     GAN_GROUP,
@@ -31,7 +31,7 @@ from ..config import (
     check_positive_int,
     is_gan,
 )
-from ..errors import Interrupted, TexstyleError
+from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
 from ..plan import calibrate, plan_run
 from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
@@ -42,6 +42,7 @@ from ..studies.compare import (
     DEFAULT_PAIRS,
     DEFAULT_TEXTURES,
     Comparison,
+    ComparisonInterrupted,
     check_losses,
     level_starts,
     parse_pair,
@@ -82,14 +83,12 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
                         command: str) -> argparse._ArgumentGroup:
     """One flag per settings field, built from the field's metadata (config.option): the
     default, help, choices and flag name are written once, in config.py."""
-    defaults = cls()
     statistics = "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
     groups: dict[str, argparse._ArgumentGroup] = {}
-    for f in fields(cls):
+    for f, default in _option_fields(cls()):
         meta = f.metadata
         if not meta or command not in meta["commands"]:
             continue
-        default = getattr(defaults, f.name)
         shown = ",".join(default) if isinstance(default, tuple) else default
         kwargs: dict[str, Any] = {
             "dest": f.name, "default": default,
@@ -108,6 +107,16 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
             target = groups.setdefault(meta["group"], p.add_argument_group(meta["group"]))
         target.add_argument(meta["flag"] or "--" + f.name.replace("_", "-"), **kwargs)
     return groups.get(GAN_GROUP) or p.add_argument_group(GAN_GROUP)
+
+
+def _option_fields(settings: Any) -> list[tuple[Field[Any], Any]]:
+    """Every option field of ``settings`` with its value, a nested dataclass's (``gan``) in its
+    place: the GAN options are flags of their own, named after their own fields."""
+    found: list[tuple[Field[Any], Any]] = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        found += _option_fields(value) if "nested" in f.metadata else [(f, value)]
+    return found
 
 
 def _add_run_options(p: argparse.ArgumentParser, cls: type[TextureSettings], command: str
@@ -262,10 +271,10 @@ def _terminate_like_ctrl_c():
 
 
 def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
-    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    values = {name: getattr(args, name) for name in cls.field_names() if hasattr(args, name)}
     if args.width is not None or args.height is not None:
         values["size"] = None
-    return cls(**values)
+    return cls.from_options(**values)
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -310,7 +319,7 @@ def _run_command(args: argparse.Namespace) -> int:
             result = run_stylize(args.content, styles, settings, callback=render, **run_files)
         else:
             result = run_texture(styles, settings, callback=render, **run_files)
-    except Interrupted as exc:
+    except RunInterrupted as exc:
         render.close()
         return _save_partial(exc.partial, args.output, checkpoint_path)
     finally:
@@ -425,7 +434,7 @@ def _demo(args: argparse.Namespace) -> int:
         render = _Renderer(quiet=args.quiet, label=name)
         try:
             results[name] = job(render)
-        except Interrupted as exc:
+        except RunInterrupted as exc:
             render.close()
             return _save_partial(exc.partial, target, None)  # earlier jobs are already written
         finally:
@@ -472,7 +481,7 @@ def _compare(args: argparse.Namespace) -> int:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
                              callback=render)
-    except Interrupted as exc:
+    except ComparisonInterrupted as exc:
         render.close()
         return _save_partial_comparison(exc.partial, outputs, out)
     finally:

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from ..api import RunResult, run_stylize, run_texture
+from ..api import RunInterrupted, RunResult, run_stylize, run_texture
 from ..config import StylizeSettings, TextureSettings
 from ..errors import Interrupted, TexstyleError
 from ..image import to_pil
@@ -122,6 +122,11 @@ class Comparison:
         }
 
 
+class ComparisonInterrupted(Interrupted[Comparison]):
+    """Ctrl-C during ``run_compare``: ``partial`` is the ``Comparison`` so far (finished cells,
+    the running one's best image, ``interrupted`` naming it)."""
+
+
 def parse_pair(text: str) -> tuple[str, str]:
     """``CONTENT:STYLE`` → (content, style), where either side may be ``sample:NAME``.
 
@@ -181,7 +186,7 @@ def run_compare(
 
     ``textures`` or ``pairs`` may be empty (that grid is left out), not both.  Everything that
     can be checked without optimising (statistic names, settings, inputs, sizes) is checked
-    before the first cell runs.  Ctrl-C raises ``errors.Interrupted`` whose ``partial`` is the
+    before the first cell runs.  Ctrl-C raises ``ComparisonInterrupted`` whose ``partial`` is the
     ``Comparison`` so far: the finished cells and the running one's best image.
     """
     losses = check_losses(losses)
@@ -218,13 +223,13 @@ def run_compare(
                         result = run_stylize(row.sources[0], row.sources[1], settings[cls, loss],
                                              callback=report)
                 except KeyboardInterrupt as exc:
-                    if isinstance(exc, Interrupted):
-                        row.results[loss] = exc.partial
+                    if isinstance(exc, RunInterrupted):
+                        row.results[loss] = exc.partial  # the running cell's best image
                     elif cell == 1:
                         raise  # nothing to save yet
-                    raise Interrupted(Comparison(grids, losses, shared,
-                                                 time.perf_counter() - start,
-                                                 (grid.name, row.label, loss))) from None
+                    raise ComparisonInterrupted(Comparison(grids, losses, shared,
+                                                           time.perf_counter() - start,
+                                                           (grid.name, row.label, loss))) from None
                 row.results[loss] = result
                 done += row.iterations
     return Comparison(grids, losses, shared, time.perf_counter() - start)
