@@ -185,3 +185,49 @@ def test_colour_transfer_survives_a_target_without_spread_in_one_direction():
     assert torch.isfinite(out).all()
     spread = out - out.mean(dim=1, keepdim=True)
     assert spread.abs().max() < 1e-2 * out.std()
+
+
+def _sliced_distance(a: torch.Tensor, b: torch.Tensor, directions: int = 32) -> float:
+    """Mean squared difference of sorted projections (same pixel count), fixed directions."""
+    d = torch.randn(3, directions, generator=torch.Generator().manual_seed(123), dtype=a.dtype)
+    d = d / d.norm(dim=0)
+    pa = (a.reshape(3, -1).T @ d).sort(0).values
+    pb = (b.reshape(3, -1).T @ d).sort(0).values
+    return float((pa - pb).pow(2).mean())
+
+
+def test_distribution_transfer_matches_a_palette_that_an_affine_map_cannot():
+    from texstyle.colour import colour_transfer, distribution_transfer
+
+    g = torch.Generator().manual_seed(0)
+    source = torch.rand(1, 3, 32, 32, generator=g)
+    # A palette of three saturated colours: no affine map takes a smooth cloud onto it.
+    palette = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.8, 0.2], [0.1, 0.2, 0.9]])
+    target = palette[torch.randint(0, 3, (32 * 32,), generator=g)].T.reshape(1, 3, 32, 32)
+    out = distribution_transfer(source, target)
+    assert out.shape == source.shape and 0 <= out.min() and out.max() <= 1
+    affine = colour_transfer(source, target).clamp(0, 1)
+    assert _sliced_distance(out, target) < 0.1 * _sliced_distance(affine, target)
+    assert _sliced_distance(out, target) < 0.01 * _sliced_distance(source, target)
+
+
+def test_distribution_transfer_keeps_the_source_layout_and_is_reproducible():
+    from texstyle.colour import distribution_transfer
+
+    g = torch.Generator().manual_seed(1)
+    ramp = torch.linspace(0, 1, 24)[None, None, None, :].expand(1, 3, 16, 24)
+    source = (ramp * torch.tensor([1.0, 0.5, 0.2])[None, :, None, None]
+              + 0.05 * torch.rand(1, 3, 16, 24, generator=g))
+    target = torch.rand(1, 3, 20, 20, generator=g) * 0.5 + 0.3
+    out = distribution_transfer(source, target)
+    # Where the source is brighter the result is too: the layout survives the new colours.
+    grey, grey_source = out.mean(1).flatten(), source.mean(1).flatten()
+    assert torch.corrcoef(torch.stack([grey, grey_source]))[0, 1] > 0.7  # shuffled: about 0
+    assert torch.equal(out, distribution_transfer(source, target))
+
+
+def test_distribution_transfer_of_an_image_onto_itself_changes_little():
+    from texstyle.colour import distribution_transfer
+
+    image = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(2))
+    assert (distribution_transfer(image, image) - image).abs().max() < 1e-6

@@ -24,7 +24,7 @@ from .adversarial import (
     real_samples,
 )
 from .checkpoint import Checkpoint, check_compatible
-from .colour import clipped_colour_transfer
+from .colour import distribution_transfer
 from .config import StylizeSettings, TextureSettings, is_gan, parse_disc
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
@@ -84,18 +84,17 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    palette: Callable[[torch.Tensor], torch.Tensor],
                    max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
-    if init in ("content", "adain", "palette", "palette-idt"):
+    if init in ("content", "adain", "palette"):
         if content is None:
             raise TexstyleError(f"init {init!r} needs a content image; use 'noise' or a path")
         # AdaIN's one-pass stylisation already has the style's colours and much of its texture,
         # so the optimiser starts far closer than from the photo (docs/performance.md).
         if init == "adain":
             return feedforward(content)
-        # The photo in the painting's colours (RGB mean and covariance): the palette is there
-        # from the first evaluation and the budget goes to strokes (docs/quality.md).
-        if init == "palette-idt":
-            from .colour import distribution_transfer
-            return distribution_transfer(content, palette(None))
+        # The photo repainted in the painting's colours (their whole distribution): the palette
+        # is there from the first evaluation, and the budget goes to the strokes.  From the
+        # photo itself, L-BFGS's 100 evaluations left much of the photo's colours under a
+        # pastel speckle (docs/quality.md: colour distance 0.103 -> 0.024 at 128 px).
         return palette(content) if init == "palette" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
@@ -212,10 +211,10 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
 
 def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
                       blend: tuple[float, ...] | None) -> torch.Tensor:
-    """``content`` recoloured to the (blended) styles' RGB mean and covariance, within [0, 1].
+    """``content`` recoloured so that its colour distribution is the (blended) styles'.
 
     Several styles: the target is their pixels pooled, each style resized so that its share of
-    the pool is its blend weight, which gives the mixture's colour moments.
+    the pool is its blend weight, which is the mixture's colour distribution.
     """
     weights = blend or (1.0,) * len(style_images)
     pool = []
@@ -226,9 +225,7 @@ def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
         scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
         small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
         pool.append(small.reshape(1, 3, 1, -1))
-    if content is None:
-        return torch.cat(pool, dim=-1)
-    return clipped_colour_transfer(content, torch.cat(pool, dim=-1))
+    return distribution_transfer(content, torch.cat(pool, dim=-1))
 
 
 def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
