@@ -271,6 +271,18 @@ def test_palette_start_blends_styles_by_weight():
     assert mostly_red[2] == pytest.approx(0.2, abs=0.03)
 
 
-def test_palette_start_needs_a_content_image():
-    with pytest.raises(TexstyleError, match="needs a content image"):
-        texstyle.run_texture(_exemplar(), size=64, iters=1, init="palette", device="cpu")
+def test_palette_start_of_a_texture_is_noise_in_the_exemplars_colours():
+    from texstyle.api import _in_style_colours, _initial_image
+
+    style = torch.zeros(1, 3, 16, 16)
+    style[:, 0, :, :8] = 0.9  # half red, half green: two colours, no greys
+    style[:, 1, :, 8:] = 0.7
+    start = _initial_image("palette", (24, 24), colour=style.mean(dim=(2, 3), keepdim=True),
+                           content=None, generator=torch.Generator().manual_seed(0),
+                           feedforward=lambda c: c,
+                           palette=lambda c: _in_style_colours(c, [style], None))
+    pixels = start.reshape(3, -1)
+    red = (pixels[0] > 0.8) & (pixels[1] < 0.1)
+    green = (pixels[1] > 0.6) & (pixels[0] < 0.1)
+    assert (red | green).float().mean() > 0.9
+    assert 0.4 < red.float().mean() < 0.6

@@ -84,6 +84,9 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
                    palette: Callable[[torch.Tensor], torch.Tensor],
                    max_pixels: int | None = None) -> torch.Tensor:
     h, w = shape
+    if init == "palette" and content is None:
+        # A texture: white noise whose colours are drawn from the exemplar's palette.
+        return palette(torch.rand(1, 3, h, w, generator=generator))
     if init in ("content", "adain", "palette"):
         if content is None:
             raise TexstyleError(f"init {init!r} needs a content image; use 'noise' or a path")

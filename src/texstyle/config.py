@@ -160,7 +160,8 @@ class TextureSettings:
     optimizer: str = option("auto", "(default {default}: lbfgs, or adam for a gan loss)",
                             choices=("auto", *OPTIMIZERS))
     lr: float | None = option(None, "step size (default 1 for L-BFGS, 0.02 for Adam)", parse=float)
-    init: str = option("noise", "starting image: noise or an image path (default {default})")
+    init: str = option("noise", "starting image: noise, palette (noise in the style's colours) "
+                       "or an image path (default {default})")
     weights: str = option("normalized", "VGG-19 weights (default {default})",
                           metavar="normalized|torchvision|PATH")
     device: str = option("auto", "(default {default}: CUDA when present)", choices=DEVICES)
