@@ -37,11 +37,13 @@ def strip(size: int, weights: list[float]):
         row = [(content, to_pil(photo)), (style, to_pil(read_input(style, "style image")))]
         for w in weights:
             result = run_stylize(content, style, size=size, style_weight=w)
-            row.append((f"--style-weight {w:g}: SSIM {photo_kept(result.image, photo):.2f}",
+            row.append((f"weight {w:g}, SSIM {photo_kept(result.image, photo):.2f}",
                         result.to_pil()))
         rows.append(row)
-    return contact_sheet(rows, height=size, title=f"style strength at {size} px (defaults "
-                         "otherwise); SSIM: how much of the photo is kept")
+    # A grid of equal boxes: square and landscape pictures line up, and labels never overlap.
+    return contact_sheet(rows, height=size, width=round(size * 4 / 3),
+                         title=f"--style-weight at {size} px (defaults otherwise); SSIM: how much "
+                         "of the photo is kept")
 
 
 def main() -> None:
