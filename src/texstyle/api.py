@@ -97,7 +97,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
         # The photo repainted in the painting's colours (their whole distribution): the palette
         # is there from the first evaluation, and the budget goes to the strokes.  From the
         # photo itself, L-BFGS's 100 evaluations left much of the photo's colours under a
-        # pastel speckle (docs/quality.md: colour distance 0.103 -> 0.024 at 128 px).
+        # pastel speckle (docs/quality.md: colour distance 0.103 -> 0.023 at 128 px).
         return palette(content) if init == "palette" else content.clone()
     if init == "noise":
         # Small noise around the style image's mean colour: starting at the right colour and
@@ -209,7 +209,6 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
     if plan.recolour is not None:
         image = plan.recolour(image)
     return RunResult(image.cpu(), history, plan.record(), elapsed)
-
 
 
 def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
