@@ -39,6 +39,7 @@ from .errors import TexstyleError
 from .losses import Objective
 from .optimize import Loop, OptimResult, run_loop
 from .progress import Progress
+from .stats import blend_weights
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +134,14 @@ class RealSamples:
 def real_samples(features: Sequence[Mapping[str, torch.Tensor]], layers: Sequence[str],
                  blend: Sequence[float] | None = None) -> dict[str, RealSamples]:
     """Per layer, all style positions pooled, weighted by ``blend`` (normalised; equal default)."""
-    raw = list(blend) if blend is not None else [1.0] * len(features)
-    total = sum(raw)
+    shares = blend_weights(blend, len(features))
     out = {}
     for name in layers:
         values, weights = [], []
-        for feats, w in zip(features, raw):
+        for feats, share in zip(features, shares, strict=True):
             v = positions(feats[name].detach())
             values.append(v)
-            weights.append(torch.full((v.shape[0],), w / total / v.shape[0], dtype=v.dtype,
+            weights.append(torch.full((v.shape[0],), share / v.shape[0], dtype=v.dtype,
                                       device=v.device))
         out[name] = RealSamples(torch.cat(values), torch.cat(weights))
     return out

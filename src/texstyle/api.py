@@ -39,7 +39,7 @@ from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_
 from .progress import Callback, placed
 from .refine import refine_tiled
 from .seamless import periodic_resize
-from .stats import STATISTICS
+from .stats import STATISTICS, blend_weights
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
@@ -218,13 +218,12 @@ def _in_style_colours(content: torch.Tensor, style_images: list[torch.Tensor],
     Several styles: the target is their pixels pooled, each style resized so that its share of
     the pool is its blend weight, which is the mixture's colour distribution.
     """
-    weights = blend or (1.0,) * len(style_images)
     pool = []
-    for img, w in zip(style_images, weights, strict=True):
-        if w <= 0:
+    for img, share in zip(style_images, blend_weights(blend, len(style_images)), strict=True):
+        if share <= 0:
             continue
         h, wd = img.shape[-2:]
-        scale = (w / sum(weights) * 65536 / (h * wd)) ** 0.5
+        scale = (share * 65536 / (h * wd)) ** 0.5
         small = resize(img, max(1, round(h * scale)), max(1, round(wd * scale)))
         pool.append(small.reshape(1, 3, 1, -1))
     return distribution_transfer(content, torch.cat(pool, dim=-1))

@@ -22,6 +22,7 @@ from torch import nn
 
 from .errors import TexstyleError
 from .features import VGGFeatures
+from .stats import blend_weights
 from .weights import load_weights
 
 METHODS = ("adain", "wct")
@@ -134,8 +135,7 @@ def feedforward_stylize(content: torch.Tensor, style: torch.Tensor | list[torch.
     if not 0.0 <= alpha <= 1.0:
         raise TexstyleError(f"alpha must be between 0 and 1, got {alpha!r}")
     styles = style if isinstance(style, list) else [style]
-    raw = list(blend) if blend is not None else [1.0] * len(styles)
-    weights = [w / sum(raw) for w in raw]
+    weights = blend_weights(blend, len(styles))
     encoder, decoder = _cached_models()
     encoder, decoder = encoder.to(device), decoder.to(device)
     transform = adain if method == "adain" else wct

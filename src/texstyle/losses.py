@@ -17,7 +17,7 @@ from typing import cast
 
 import torch
 
-from .stats import STATISTICS, Representation, Statistic, relative_error
+from .stats import STATISTICS, Representation, Statistic, blend_weights, relative_error
 
 
 def total_variation(image: torch.Tensor, wrap: bool = False) -> torch.Tensor:
@@ -49,8 +49,7 @@ def style_targets(
     """
     stat = STATISTICS[statistic] if isinstance(statistic, str) else statistic
     styles = [features] if isinstance(features, Mapping) else list(features)
-    raw = list(blend) if blend is not None else [1.0] * len(styles)
-    weights = [w / sum(raw) for w in raw]
+    weights = blend_weights(blend, len(styles))
     targets = {}
     for name in layers:
         reps = [tuple(t.detach() for t in stat.compute(f[name])) for f in styles]

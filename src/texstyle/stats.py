@@ -191,6 +191,16 @@ def swd_distance(rep: Representation, target: Representation, *,
     return (proj - quantiles_t).pow(2).mean() / scale
 
 
+def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
+    """Each style's share of a mix, summing to 1; equal shares when ``blend`` is None.
+
+    The one place style blend weights are normalised: targets, feed-forward mixing, the
+    adversarial loss's real samples and the palette start all take their shares from here.
+    """
+    raw = list(blend) if blend is not None else [1.0] * count
+    return [w / sum(raw) for w in raw]
+
+
 def average_mix(reps: Sequence[Representation], weights: Sequence[float]) -> Representation:
     """Weighted average of each tensor of the representations (weights sum to 1)."""
     return tuple(cast(torch.Tensor, sum(w * rep[i] for rep, w in zip(reps, weights)))
