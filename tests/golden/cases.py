@@ -29,8 +29,8 @@ GAN: dict[str, Any] = dict(disc="logreg", disc_steps=1, disc_every=1, disc_lr=0.
                           instance_noise=0.0, gan_weight=1.0)
 TEXTURE: dict[str, Any] = dict(
     size=32, width=None, height=None, iters=4, fine_iters=None, coarsest=32, tolerance=0.0, seed=0,
-    style_layers=FIVE_LAYERS, layer_weights=None, style_weight=1.0, tv_weight=0.5, pooling="avg",
-    optimizer="lbfgs", lr=1.0, init="noise", weights="normalized", device="cpu", style_scale=None,
+    style_layers=FIVE_LAYERS, layer_weights=None, layer_decay=1.0, style_weight=1.0, tv_weight=0.5,
+    pooling="avg", optimizer="lbfgs", lr=1.0, init="noise", weights="normalized", device="cpu", style_scale=None,
     loss="gram", style_blend=None, max_pixels=None, max_memory=None, tile=False, refine_tile=1024,
     refine_overlap=128, print_iters=8, gan=GanOptions(**GAN),
 )
