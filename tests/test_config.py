@@ -12,6 +12,7 @@ import pytest
 from texstyle.api import _settings
 from texstyle.cli.commands import _option_fields, _settings_from_args, build_parser
 from texstyle.config import GanOptions, StylizeSettings, TextureSettings
+from texstyle.errors import TexstyleError
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 COMMANDS = {"texture": TextureSettings, "stylize": StylizeSettings}
@@ -96,3 +97,23 @@ def test_readme_option_table_lists_exactly_the_parsers_flags():
     documented = {flag for row in rows for flag in re.findall(r"--[a-z0-9-]+", row.split(" | ")[0])}
     parser = (flags("texture") | flags("stylize")) - {"--help", "--output"}
     assert documented == parser
+
+
+def test_layer_decay_weighs_each_layer_by_its_depth_whatever_the_order():
+    weights = TextureSettings(layer_decay=4.0).normalized_layer_weights()
+    assert list(weights.values()) == pytest.approx([w / 341 for w in (256, 64, 16, 4, 1)])
+    shuffled = TextureSettings(style_layers=("relu3_1", "relu1_1", "relu5_1"), layer_decay=2.0)
+    assert shuffled.normalized_layer_weights() == pytest.approx(
+        {"relu3_1": 2 / 7, "relu1_1": 4 / 7, "relu5_1": 1 / 7})
+
+
+def test_layer_decay_one_is_equal_weights_and_explicit_weights_win():
+    assert set(StylizeSettings().normalized_layer_weights().values()) == {0.2}
+    explicit = TextureSettings(layer_weights=(1, 1, 1, 1, 6), layer_decay=4.0)
+    assert explicit.normalized_layer_weights()["relu5_1"] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan")])
+def test_layer_decay_must_be_positive(bad):
+    with pytest.raises(TexstyleError, match="layer_decay must be a positive number"):
+        TextureSettings(layer_decay=bad)
