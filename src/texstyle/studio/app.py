@@ -1,0 +1,141 @@
+"""The studio's HTTP face: a Starlette app over one ``runs.Studio``.
+
+JSON for state and requests, PNG for pictures, and one server-sent event stream that sends the
+whole state whenever it changes (the page needs nothing else to stay current, and a reload
+just reads it again).  Uploads are the request body itself (no multipart parsing), read only up
+to the size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import TexstyleError
+from ..samples import SAMPLE_NAMES
+from .controls import MODES, controls
+from .runs import Studio
+
+STATIC = Path(__file__).parent / "static"
+NO_CACHE = {"Cache-Control": "no-store"}
+
+
+def _error(exc: Exception, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=status)
+
+
+def create_app(studio: Studio) -> Starlette:
+    """The app; ``studio`` holds every piece of state, so the app itself is stateless."""
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers=NO_CACHE)
+
+    async def options(request: Request) -> Response:
+        return JSONResponse({"modes": MODES, "samples": SAMPLE_NAMES,
+                             "controls": [c.as_json() for c in controls()],
+                             "max_upload_bytes": studio.inputs.max_bytes})
+
+    async def state(request: Request) -> Response:
+        return JSONResponse(studio.state(), headers=NO_CACHE)
+
+    async def events(request: Request) -> Response:
+        async def stream() -> AsyncIterator[str]:
+            version = -1
+            while not studio.closing and not await request.is_disconnected():
+                if studio.version != version:
+                    snapshot = studio.state()
+                    version = snapshot["version"]
+                    yield f"data: {json.dumps(snapshot)}\n\n"
+                else:
+                    # The worker thread notifies a Condition; waiting on it here would block
+                    # the event loop, so wait in a thread, a short while at a time.
+                    await asyncio.to_thread(studio.wait, version, 0.5)
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers=NO_CACHE | {"X-Accel-Buffering": "no"})
+
+    async def upload(request: Request) -> Response:
+        name = request.query_params.get("name") or "upload"
+        role = request.query_params.get("role") or "style"
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > studio.inputs.max_bytes:
+            return _error(studio.inputs.too_large(name, int(declared)), 413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > studio.inputs.max_bytes:
+                return _error(studio.inputs.too_large(name, len(body)), 413)
+        try:
+            added = await asyncio.to_thread(studio.inputs.add, name, role, bytes(body))
+        except TexstyleError as exc:
+            return _error(exc)
+        studio.changed()
+        return JSONResponse({"ref": added.ref, "name": added.name, "size": added.size})
+
+    async def thumbnail(request: Request) -> Response:
+        try:
+            data = await asyncio.to_thread(studio.inputs.thumbnail,
+                                           request.query_params.get("ref", ""))
+        except TexstyleError as exc:
+            return _error(exc, 404)
+        return Response(data, media_type="image/png")
+
+    async def start(request: Request) -> Response:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return _error(TexstyleError("a run request is a JSON object"))
+        try:
+            run = studio.submit(body)
+        except (TexstyleError, TypeError) as exc:
+            return _error(exc)
+        return JSONResponse({"id": run.id})
+
+    def _run(request: Request) -> Any:
+        try:
+            return studio.get(int(request.path_params["run"]))
+        except KeyError:
+            return None
+
+    async def stop(request: Request) -> Response:
+        run = _run(request)
+        if run is None:
+            return _error(TexstyleError("no such run"), 404)
+        studio.stop(run.id)
+        return JSONResponse({"id": run.id})
+
+    async def frame(request: Request) -> Response:
+        run = _run(request)
+        if run is None or run.frame is None:
+            return _error(TexstyleError("no picture yet"), 404)
+        return Response(run.frame, media_type="image/png", headers=NO_CACHE)
+
+    async def result(request: Request) -> Response:
+        run, kind = _run(request), request.path_params["kind"]
+        if run is None or run.result is None or kind not in ("png", "json"):
+            return _error(TexstyleError("this run has no such result"), 404)
+        path = run.result.with_suffix("." + kind)
+        return FileResponse(path, filename=path.name,
+                            media_type="image/png" if path.suffix == ".png" else "application/json")
+
+    return Starlette(routes=[
+        Route("/", index),
+        Route("/api/options", options),
+        Route("/api/state", state),
+        Route("/api/events", events),
+        Route("/api/uploads", upload, methods=["POST"]),
+        Route("/api/thumbnail", thumbnail),
+        Route("/api/runs", start, methods=["POST"]),
+        Route("/api/runs/{run:int}/stop", stop, methods=["POST"]),
+        Route("/api/runs/{run:int}/frame.png", frame),
+        Route("/api/runs/{run:int}/result.{kind:str}", result),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ])
