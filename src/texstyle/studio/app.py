@@ -27,6 +27,8 @@ from .runs import Studio
 
 STATIC = Path(__file__).parent / "static"
 NO_CACHE = {"Cache-Control": "no-store"}
+# A run reports every evaluation (tens a second on a small picture); the page needs a few.
+STATE_INTERVAL_S = 0.25
 
 
 def _error(exc: Exception, status: int = 400) -> JSONResponse:
@@ -55,6 +57,7 @@ def create_app(studio: Studio) -> Starlette:
                     snapshot = studio.state()
                     version = snapshot["version"]
                     yield f"data: {json.dumps(snapshot)}\n\n"
+                    await asyncio.sleep(STATE_INTERVAL_S)
                 else:
                     # The worker thread notifies a Condition; waiting on it here would block
                     # the event loop, so wait in a thread, a short while at a time.

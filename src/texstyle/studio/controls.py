@@ -21,8 +21,8 @@ SETTINGS: dict[str, type[TextureSettings]] = {"texture": TextureSettings,
 # The page's names for the options it offers, in the order it shows them.
 LABELS = {
     "loss": "statistic",
-    "size": "size (long side, px)",
-    "iters": "iterations (coarsest level)",
+    "size": "size (px)",
+    "iters": "iterations",
     "style_weight": "style strength",
     "preserve_color": "colour preservation",
     "tile": "seamless",

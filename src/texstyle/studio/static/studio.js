@@ -160,11 +160,11 @@ function drawCurrent() {
   const runs = state.runs;
   const run = runs.find((r) => r.id === selected) || runs.find((r) => r.status === "running") || runs[runs.length - 1];
   if (!run) return;
+  $("frame-kind").textContent = run.frame_kind ? KIND[run.frame_kind] : "";
   const frame = $("frame");
   const src = run.frame_version ? `/api/runs/${run.id}/frame.png?v=${run.frame_version}` : "";
   if (src && frame.dataset.src !== src) { frame.src = src; frame.dataset.src = src; }
   if (!src) { frame.removeAttribute("src"); frame.dataset.src = ""; }
-  $("frame-kind").textContent = run.frame_kind ? KIND[run.frame_kind] : "";
   $("status").textContent = statusText(run);
   $("status").dataset.status = run.status;
   $("progress").textContent = progressText(run.progress);
@@ -179,15 +179,20 @@ function drawCurrent() {
   $("command").value = run.command;
 }
 
+let galleryKey = "";
 function drawGallery() {
   const list = $("gallery");
+  // Redrawn only when something it shows changed (not on every progress event).
+  const key = JSON.stringify([selected, state.runs.map((r) => [r.status, r.frame_version, r.queue_position])]);
+  if (key === galleryKey) return;
+  galleryKey = key;
   list.innerHTML = "";
   for (const run of state.runs.slice().reverse()) {
     const li = document.createElement("li");
     li.className = run.id === selected ? "selected" : "";
     li.dataset.run = run.id;
     const img = document.createElement("img");
-    if (run.has_result) img.src = `/api/runs/${run.id}/result.png?v=${run.frame_version}`;
+    if (run.frame_version) img.src = `/api/runs/${run.id}/frame.png?v=${run.frame_version}`;
     const s = run.request.settings || {};
     const what = run.mode === "stylize" ? `${run.request.content} in ${run.request.style}` : run.request.style;
     const text = document.createElement("div");
