@@ -142,7 +142,9 @@ def test_a_stylisation_shows_a_preview_then_frames_then_its_result(client):
     picture = client.get(f"/api/runs/{run_id}/result.png")
     assert picture.headers["content-disposition"] == 'attachment; filename="texstyle-1.png"'
     assert image_size(picture.content) == tuple(run["result_size"]) == (48, 32)
-    assert image_size(client.get(f"/api/runs/{run_id}/frame.png").content) == (48, 32)
+    frame = client.get(f"/api/runs/{run_id}/frame.jpg")
+    assert frame.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(frame.content)).size == (48, 32)
     record = client.get(f"/api/runs/{run_id}/result.json").json()
     assert record["settings"]["output_size"] == [48, 32] and len(record["history"]) == 6
     assert record["command"] == run["command"] and "interrupted_at" not in record["settings"]

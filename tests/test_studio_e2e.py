@@ -65,6 +65,12 @@ def test_watch_a_run_stop_it_download_it_and_reload(server, tmp_path):
         page.goto(url)
         expect(page.locator("#connection")).to_have_text("connected")
 
+        # A file that is no picture is refused on the page, with the command line's message.
+        notes = tmp_path / "notes.txt"
+        notes.write_text("not a picture")
+        page.set_input_files("#content-file", str(notes))
+        expect(page.locator("#error")).to_have_text(
+            "content image is not an image Pillow can read: notes.txt")
         page.select_option("#content", "sample:cat")
         page.select_option("#style", "sample:mosaic")
         page.fill("#opt-size", str(SIZE))

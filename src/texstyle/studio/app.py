@@ -119,7 +119,7 @@ def create_app(studio: Studio) -> Starlette:
         run = _run(request)
         if run is None or run.frame is None:
             return _error(TexstyleError("no picture yet"), 404)
-        return Response(run.frame, media_type="image/png", headers=NO_CACHE)
+        return Response(run.frame, media_type="image/jpeg", headers=NO_CACHE)
 
     async def result(request: Request) -> Response:
         run, kind = _run(request), request.path_params["kind"]
@@ -138,7 +138,7 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/thumbnail", thumbnail),
         Route("/api/runs", start, methods=["POST"]),
         Route("/api/runs/{run:int}/stop", stop, methods=["POST"]),
-        Route("/api/runs/{run:int}/frame.png", frame),
+        Route("/api/runs/{run:int}/frame.jpg", frame),
         Route("/api/runs/{run:int}/result.{kind:str}", result),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])

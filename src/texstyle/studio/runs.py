@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+import torch
 
 from .. import __version__
 from ..api import RunInterrupted, RunResult, run_stylize, run_texture
 from ..config import StylizeSettings, TextureSettings
 from ..errors import TexstyleError
-from ..image import save_image, write_text
+from ..image import fit_long_side, resize, save_image, to_pil, write_text
 from ..progress import Progress
 from .controls import command_line, settings_for
 from .inputs import Inputs
@@ -39,9 +39,18 @@ QUEUED, RUNNING, DONE, STOPPED, FAILED, CANCELLED = (
     "queued", "running", "done", "stopped", "failed", "cancelled")
 
 
-def png_bytes(image: Image.Image) -> bytes:
+FRAME_SIDE = 512  # px: the long side of a frame at most (the page shows it at 384 px)
+
+
+def frame_bytes(image: torch.Tensor, side: int = FRAME_SIDE) -> bytes:
+    """A picture for the page: at most ``side`` px, as JPEG.  Reduced before it is converted and
+    encoded, so a print-size run pays for a 512 px frame; JPEG encodes about ten times faster than
+    PNG (benchmarks/studio.py).  The download is the full-size PNG."""
+    h, w = image.shape[-2:]
+    if max(h, w) > side:
+        image = resize(image, *fit_long_side(h, w, side))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # fast: a frame lives for a second
+    to_pil(image).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
 
 
@@ -58,7 +67,7 @@ class Run:
     status: str = QUEUED
     error: str | None = None
     progress: dict[str, Any] | None = None
-    frame: bytes | None = None  # PNG of the latest picture
+    frame: bytes | None = None  # the latest picture (frame_bytes)
     frame_kind: str | None = None  # "preview" (feed-forward), "current" or "result"
     frame_version: int = 0
     submitted: float = field(default_factory=time.monotonic)
@@ -102,7 +111,8 @@ class LiveView:
         now = time.monotonic()
         if self.last_frame is None or now - self.last_frame >= self.interval:
             self.last_frame = now
-            run.show(png_bytes(p.image()), "current")
+            if p.current is not None:
+                run.show(frame_bytes(p.current()), "current")
             if run.first_frame_s is None:
                 run.first_frame_s = now - run.submitted
         self.changed()
@@ -239,7 +249,7 @@ class Studio:
             # A picture within seconds: one feed-forward pass, while the optimisation starts.
             quick = run_stylize(sources["content"], sources["style"],
                                 settings.with_options(method="adain"))
-            run.show(png_bytes(quick.to_pil()), "preview")
+            run.show(frame_bytes(quick.image), "preview")
             run.first_preview_s = time.monotonic() - run.submitted
             self.changed()
         view = LiveView(run, self.changed, interval=self.frame_interval)
@@ -250,13 +260,14 @@ class Studio:
                 result = run_stylize(sources["content"], sources["style"], settings, view)
             else:
                 result = run_texture(sources["style"], settings, view)
-            run.status = DONE
+            status = DONE
         except RunInterrupted as exc:
-            result, run.status = exc.partial, STOPPED
+            result, status = exc.partial, STOPPED
         except KeyboardInterrupt:
             run.status, run.elapsed_s = STOPPED, time.monotonic() - start
             return  # stopped before the first evaluation: nothing to keep
         self._keep(run, result)
+        run.status = status  # only now: a finished run's files are there to download
 
     def _keep(self, run: Run, result: RunResult) -> None:
         """Write the result and its record (as the command line does) under the work folder."""
@@ -268,4 +279,4 @@ class Studio:
         write_text(json.dumps(record, indent=1, default=str) + "\n", path.with_suffix(".json"))
         run.result, run.elapsed_s = path, result.elapsed
         run.result_size = (result.image.shape[-1], result.image.shape[-2])
-        run.show(path.read_bytes(), "result")
+        run.show(frame_bytes(result.image), "result")

@@ -162,7 +162,7 @@ function drawCurrent() {
   if (!run) return;
   $("frame-kind").textContent = run.frame_kind ? KIND[run.frame_kind] : "";
   const frame = $("frame");
-  const src = run.frame_version ? `/api/runs/${run.id}/frame.png?v=${run.frame_version}` : "";
+  const src = run.frame_version ? `/api/runs/${run.id}/frame.jpg?v=${run.frame_version}` : "";
   if (src && frame.dataset.src !== src) { frame.src = src; frame.dataset.src = src; }
   if (!src) { frame.removeAttribute("src"); frame.dataset.src = ""; }
   $("status").textContent = statusText(run);
@@ -192,12 +192,13 @@ function drawGallery() {
     li.className = run.id === selected ? "selected" : "";
     li.dataset.run = run.id;
     const img = document.createElement("img");
-    if (run.frame_version) img.src = `/api/runs/${run.id}/frame.png?v=${run.frame_version}`;
+    if (run.frame_version) img.src = `/api/runs/${run.id}/frame.jpg?v=${run.frame_version}`;
     const s = run.request.settings || {};
     const what = run.mode === "stylize" ? `${run.request.content} in ${run.request.style}` : run.request.style;
     const text = document.createElement("div");
     text.textContent = `#${run.id} ${run.mode}: ${what}, ${s.size} px, ${run.status}` +
       (run.queue_position ? ` (queue ${run.queue_position})` : "");
+    li.title = run.command;
     li.append(img, text);
     li.addEventListener("click", () => { selected = run.id; restore(run.request); draw(); });
     list.append(li);
