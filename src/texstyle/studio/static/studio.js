@@ -124,7 +124,11 @@ async function upload(role, file) {
 function wireInputs() {
   for (const role of ["content", "style"]) {
     $(role).addEventListener("change", () => showThumb(role));
-    $(role + "-file").addEventListener("change", (e) => e.target.files[0] && upload(role, e.target.files[0]));
+    $(role + "-file").addEventListener("change", (e) => {
+      const file = e.target.files[0];
+      e.target.value = "";  // the picture is now the server's (or refused); the input is free again
+      if (file) upload(role, file);
+    });
     const drop = $(role + "-drop");
     drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
     drop.addEventListener("dragleave", () => drop.classList.remove("over"));
