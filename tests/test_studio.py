@@ -8,6 +8,7 @@ import io
 import json
 import shlex
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -278,12 +279,26 @@ def test_studio_flags_are_checked_before_serving(tmp_path):
     (tmp_path / "file").write_text("")
     assert cli_error(tmp_path, "studio", "--no-browser", "--work-dir", "file") == (
         "--work-dir file is a file, not a folder")
+    assert cli_error(tmp_path, "studio", "--no-browser", "--max-upload-mb", "inf") == (
+        "--max-upload-mb must be a positive number, got inf")
+    assert cli_error(tmp_path, "studio", "--no-browser", "--work-dir", "file/sub").startswith(
+        "cannot write in the work folder file/sub: ")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         message = cli_error(tmp_path, "studio", "--no-browser", "--port", str(port))
     assert message.startswith(f"cannot listen on 127.0.0.1:{port}: ")
+
+
+@pytest.mark.slow  # a fresh interpreter imports torch
+def test_the_command_line_loads_without_the_web_stack():
+    """`pip install -e .` then `texstyle demo` (the README's first command) needs no web extra."""
+    code = ("import sys, texstyle.cli.commands; "
+            "print(sorted({'starlette', 'uvicorn'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[]"
 
 
 def test_without_the_web_extra_the_command_says_how_to_install_it(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ TEXSTYLE_STUDIO_SCREENSHOT=docs/images/studio.png to keep it (that is how the RE
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -19,12 +20,20 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 CHROMIUM = Path("/usr/bin/chromium")
 SIZE, ITERS = 64, 3000  # a run that is still going when the test presses Stop
 WAIT_MS = 240_000  # a hang guard for a slow shared machine, not a timing requirement
+
+
+def noise_png(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _as_in_a_terminal() -> None:
@@ -71,6 +80,16 @@ def test_watch_a_run_stop_it_download_it_and_reload(server, tmp_path):
         page.set_input_files("#content-file", str(notes))
         expect(page.locator("#error")).to_have_text(
             "content image is not an image Pillow can read: notes.txt")
+        # A picture dropped on the style's zone is uploaded and chosen.
+        page.evaluate("""(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const drop = new DataTransfer();
+            drop.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+            document.getElementById('style-drop').dispatchEvent(
+                new DragEvent('drop', {dataTransfer: drop, bubbles: true, cancelable: true})); }""",
+                      base64.b64encode(noise_png(48, 40)).decode())
+        expect(page.locator("#style")).to_have_value("upload:1")
+        expect(page.locator("#style option:checked")).to_have_text("upload: dropped.png")
         page.select_option("#content", "sample:cat")
         page.select_option("#style", "sample:mosaic")
         page.fill("#opt-size", str(SIZE))

@@ -486,7 +486,7 @@ def _studio(args: argparse.Namespace) -> int:
         raise TexstyleError(f"--port must be between 0 and 65535, got {args.port}")
     if args.max_pixels is not None:
         check_positive_int("--max-pixels", args.max_pixels)
-    if not args.max_upload_mb > 0:
+    if not 0 < args.max_upload_mb < 2**30:
         raise TexstyleError(f"--max-upload-mb must be a positive number, got {args.max_upload_mb}")
     if args.work_dir is not None and args.work_dir.exists() and not args.work_dir.is_dir():
         raise TexstyleError(f"--work-dir {args.work_dir} is a file, not a folder")

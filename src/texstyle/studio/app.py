@@ -29,6 +29,7 @@ STATIC = Path(__file__).parent / "static"
 NO_CACHE = {"Cache-Control": "no-store"}
 # A run reports every evaluation (tens a second on a small picture); the page needs a few.
 STATE_INTERVAL_S = 0.25
+POLL_S = 0.05
 
 
 def _error(exc: Exception, status: int = 400) -> JSONResponse:
@@ -59,9 +60,8 @@ def create_app(studio: Studio) -> Starlette:
                     yield f"data: {json.dumps(snapshot)}\n\n"
                     await asyncio.sleep(STATE_INTERVAL_S)
                 else:
-                    # The worker thread notifies a Condition; waiting on it here would block
-                    # the event loop, so wait in a thread, a short while at a time.
-                    await asyncio.to_thread(studio.wait, version, 0.5)
+                    # Reading an integer is all a look costs; no thread is held per page.
+                    await asyncio.sleep(POLL_S)
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers=NO_CACHE | {"X-Accel-Buffering": "no"})
 

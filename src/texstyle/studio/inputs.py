@@ -80,7 +80,7 @@ class Inputs:
             self.uploads[ref] = upload
         return upload
 
-    def source(self, ref: str) -> tuple[str, str]:
+    def source(self, ref: object) -> tuple[str, str]:
         """(what the API reads, what the command line names) for a reference from the page."""
         if not isinstance(ref, str):
             raise TexstyleError(f"unknown input {ref!r}")
@@ -104,7 +104,7 @@ class Inputs:
 
     def listing(self) -> list[dict[str, object]]:
         """What the page offers: every sample, then every upload."""
-        samples = [{"ref": f"{PREFIX}{n}", "name": n, "kind": "sample"} for n in SAMPLE_NAMES]
-        uploads = [{"ref": u.ref, "name": u.name, "kind": "upload", "size": u.size}
-                   for u in self.uploads.values()]
-        return samples + uploads
+        samples: list[dict[str, object]] = [{"ref": f"{PREFIX}{n}", "name": n, "kind": "sample"}
+                                             for n in SAMPLE_NAMES]
+        return samples + [{"ref": u.ref, "name": u.name, "kind": "upload", "size": u.size}
+                          for u in self.uploads.values()]

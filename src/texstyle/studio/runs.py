@@ -149,11 +149,11 @@ class Studio:
         settings = settings_for(str(mode), values)
         if self.max_pixels is not None:
             settings = settings.with_options(max_pixels=self.max_pixels)
-        style, style_name = self.inputs.source(request.get("style"))  # type: ignore[arg-type]
+        style, style_name = self.inputs.source(request.get("style"))
         sources = {"style": style}
         content_name = None
         if mode == "stylize":
-            sources["content"], content_name = self.inputs.source(request.get("content"))  # type: ignore[arg-type]
+            sources["content"], content_name = self.inputs.source(request.get("content"))
         command = command_line(str(mode), content_name, style_name, settings)
         with self._wake:
             run = Run(len(self.runs) + 1, str(mode), request, settings, sources, command)
@@ -191,12 +191,6 @@ class Studio:
     def _changed_locked(self) -> None:
         self.version += 1
         self._wake.notify_all()
-
-    def wait(self, version: int, timeout: float) -> int:
-        """Block until the state is newer than ``version`` (or ``timeout``); the new version."""
-        with self._wake:
-            self._wake.wait_for(lambda: self.version != version or self.closing, timeout)
-            return self.version
 
     def begin_close(self) -> None:
         """Ask what runs to stop (its best image is kept), drop the queue and end the event

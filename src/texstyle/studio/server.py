@@ -87,8 +87,12 @@ def serve(*, host: str = LOOPBACK, port: int = 0, open_browser: bool = True,
     sock = bind(host, port)
     with tempfile.TemporaryDirectory(prefix="texstyle-studio-") as scratch:
         folder = Path(work_dir) if work_dir is not None else Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        studio = Studio(folder, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels)
+        try:
+            studio = Studio(folder, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels)
+        except OSError as exc:
+            sock.close()
+            raise TexstyleError(f"cannot write in the work folder {folder}: "
+                                f"{exc.strerror or exc}") from None
         config = uvicorn.Config(create_app(studio), log_level="warning", lifespan="off",
                                 timeout_graceful_shutdown=2)
         server = _server(config, studio)
