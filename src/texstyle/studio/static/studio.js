@@ -198,7 +198,8 @@ function drawGallery() {
     const img = document.createElement("img");
     if (run.frame_version) img.src = `/api/runs/${run.id}/frame.jpg?v=${run.frame_version}`;
     const s = run.request.settings || {};
-    const what = run.mode === "stylize" ? `${run.request.content} in ${run.request.style}` : run.request.style;
+    const name = (ref) => (state.inputs.find((i) => i.ref === ref) || { name: ref }).name;
+    const what = run.mode === "stylize" ? `${name(run.request.content)} in ${name(run.request.style)}` : name(run.request.style);
     const text = document.createElement("div");
     text.textContent = `#${run.id} ${run.mode}: ${what}, ${s.size} px, ${run.status}` +
       (run.queue_position ? ` (queue ${run.queue_position})` : "");
