@@ -248,6 +248,21 @@ def test_the_server_never_opens_a_path_the_page_names(client, studio, tmp_path):
     assert image_size(client.get("/api/thumbnail", params={"ref": "upload:1"}).content) == (40, 40)
 
 
+def test_other_sites_can_neither_post_nor_read(studio):
+    client = TestClient(create_app(studio))
+    refused = client.post("/api/runs/1/stop", headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "requests from other sites are refused"
+    # The page's own requests name its own origin.
+    assert client.post("/api/runs/1/stop", headers={"Origin": "http://testserver"}
+                       ).status_code == 404  # no such run, but heard
+    loopback = TestClient(create_app(studio, allowed_hosts=["127.0.0.1", "localhost"]),
+                          base_url="http://127.0.0.1:8000")
+    assert loopback.get("/api/state").status_code == 200
+    # A name made to point at 127.0.0.1 (DNS rebinding) is not one the server answers to.
+    assert loopback.get("/api/state", headers={"Host": "evil.example:8000"}).status_code == 400
+
+
 @pytest.mark.parametrize(("request_", "message"), [
     ({"mode": "paint", "style": "sample:brick"}, "unknown mode 'paint'; choose one of texture, "
                                                  "stylize"),

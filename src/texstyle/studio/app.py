@@ -13,12 +13,17 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import TexstyleError
 from ..samples import SAMPLE_NAMES
@@ -36,8 +41,30 @@ def _error(exc: Exception, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=status)
 
 
-def create_app(studio: Studio) -> Starlette:
-    """The app; ``studio`` holds every piece of state, so the app itself is stateless."""
+def _same_origin_only(app: ASGIApp) -> ASGIApp:
+    """Refuse a POST sent by another site's page (its browser names that site in ``Origin``): a
+    page elsewhere must not start, stop or feed runs on this machine's studio."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != "GET":
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is not None and urlsplit(origin).netloc != headers.get("host"):
+                response = _error(TexstyleError("requests from other sites are refused"), 403)
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def create_app(studio: Studio, *, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The app; ``studio`` holds every piece of state, so the app itself is stateless.
+
+    ``allowed_hosts``: the names the page may be reached by (``Host``); a loopback server lists
+    only its own, so that a site whose name is made to point at 127.0.0.1 (DNS rebinding)
+    cannot read it.  None: any.
+    """
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=NO_CACHE)
@@ -129,7 +156,9 @@ def create_app(studio: Studio) -> Starlette:
         return FileResponse(path, filename=path.name,
                             media_type="image/png" if path.suffix == ".png" else "application/json")
 
-    return Starlette(routes=[
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["*"]),
+                  Middleware(_same_origin_only)]
+    return Starlette(middleware=middleware, routes=[
         Route("/", index),
         Route("/api/options", options),
         Route("/api/state", state),

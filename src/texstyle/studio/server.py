@@ -93,8 +93,10 @@ def serve(*, host: str = LOOPBACK, port: int = 0, open_browser: bool = True,
             sock.close()
             raise TexstyleError(f"cannot write in the work folder {folder}: "
                                 f"{exc.strerror or exc}") from None
-        config = uvicorn.Config(create_app(studio), log_level="warning", lifespan="off",
-                                timeout_graceful_shutdown=2)
+        hosts = ([host, f"[{host}]", "127.0.0.1", "localhost", "[::1]"] if is_loopback(host)
+                 else None)
+        config = uvicorn.Config(create_app(studio, allowed_hosts=hosts), log_level="warning",
+                                lifespan="off", timeout_graceful_shutdown=2)
         server = _server(config, studio)
         url = url_of(sock)
         warning = no_authentication_warning(host)
