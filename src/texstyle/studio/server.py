@@ -76,10 +76,11 @@ def _server(config: Any, studio: Studio) -> Any:
 
 def serve(*, host: str = LOOPBACK, port: int = 0, open_browser: bool = True,
           work_dir: Path | None = None, max_upload_bytes: int = 20 * 2**20,
-          max_pixels: int | None = None, say: Callable[[str], None] = print,
-          warn: Callable[[str], None] = print) -> None:
+          max_pixels: int | None = None, say: Callable[[str], None],
+          warn: Callable[[str], None]) -> None:
     """Serve the studio until Ctrl-C (or SIGTERM); what runs then is stopped, its best image
-    kept.  Writes only under ``work_dir`` (a new temporary folder when None)."""
+    kept.  Writes only under ``work_dir`` (a new temporary folder when None).  ``say`` gets the
+    address line and ``warn`` the warning, for the command line to print."""
     import uvicorn
 
     from .app import create_app
