@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from PIL import Image
 from starlette.testclient import TestClient
 
 from cli_helpers import run_main
 from texstyle.cli.commands import _settings_from_args, build_parser
 from texstyle.config import StylizeSettings, TextureSettings
+from texstyle.progress import Progress
 from texstyle.studio.app import create_app
 from texstyle.studio.controls import command_line, controls, settings_for
-from texstyle.studio.runs import Studio
+from texstyle.studio.runs import LiveView, Run, Studio
 from texstyle.studio.server import no_authentication_warning
 
 HANG_GUARD_S = 240  # only so that a broken run fails the test instead of hanging it
@@ -129,7 +131,8 @@ def test_options_endpoint_lists_controls_samples_and_limits(client):
 
 
 @pytest.mark.slow  # the feed-forward decoder's first load
-def test_a_stylisation_shows_a_preview_then_frames_then_its_result(client):
+def test_a_stylisation_shows_a_preview_then_frames_then_its_result(client, studio):
+    studio.frame_interval = 0.0  # a frame on every evaluation: this run is shorter than a second
     run_id = start(client, mode="stylize", content="sample:cat", style="sample:mosaic",
                    settings={"size": 48, "iters": 6})
     run = wait_for(client, run_id, finished)
@@ -174,6 +177,40 @@ def test_stop_keeps_the_best_image_and_the_queue_shows_positions(client):
     assert wait_for(client, quick, finished)["status"] == "done"
     final = client.get("/api/state").json()["runs"]
     assert final[dropped - 1]["progress"] is None and not final[dropped - 1]["has_result"]
+
+
+def events(count: int) -> list[Progress]:
+    image = torch.full((1, 3, 8, 8), 0.5)
+    return [Progress(i, count, {"total": 1.0 / i}, 0.01 * i, lambda: image)
+            for i in range(1, count + 1)]
+
+
+def test_the_live_view_makes_a_frame_only_when_one_is_due():
+    def frames(**options: Any) -> tuple[int, dict[str, Any] | None]:
+        run = Run(1, "texture", {}, TextureSettings(), {}, "")
+        view = LiveView(run, lambda: None, **options)
+        for p in events(50):
+            view(p)
+        return run.frame_version, run.progress
+
+    # Numbers on every event; a picture on the first and then at most once an interval ...
+    count, progress = frames(interval=3600.0)
+    assert count == 1 and progress is not None and progress["iteration"] == 50
+    assert progress["loss"] == 1.0 / 50 and progress["eta"] == 0.0
+    # ... counted from the preview, when there was one ...
+    assert frames(interval=3600.0, last_frame=time.monotonic())[0] == 0
+    # ... and on every event with no interval.
+    assert frames(interval=0.0)[0] == 50
+
+
+def test_the_live_view_is_the_stop_button():
+    run = Run(1, "texture", {}, TextureSettings(), {}, "")
+    view = LiveView(run, lambda: None)
+    view(events(1)[0])
+    run.stop.set()
+    with pytest.raises(KeyboardInterrupt):
+        view(events(2)[1])
+    assert run.progress is not None and run.progress["iteration"] == 1
 
 
 def test_a_failing_run_shows_its_error_and_the_server_goes_on(client):

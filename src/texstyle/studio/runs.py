@@ -97,9 +97,11 @@ class LiveView:
     ``interval`` (the image is copied and encoded only when one is due), and the stop button."""
 
     def __init__(self, run: Run, changed: Callable[[], None], *,
-                 interval: float = FRAME_INTERVAL_S) -> None:
+                 interval: float = FRAME_INTERVAL_S, last_frame: float | None = None) -> None:
+        """``last_frame``: when the page got its last picture (the feed-forward preview), so
+        that the first frame of the optimisation does not replace it before it has been seen."""
         self.run, self.changed, self.interval = run, changed, interval
-        self.last_frame: float | None = None
+        self.last_frame = last_frame
 
     def __call__(self, p: Progress) -> None:
         run = self.run
@@ -239,14 +241,16 @@ class Studio:
     def _execute(self, run: Run) -> None:
         start = time.monotonic()
         settings, sources = run.settings, run.sources
+        shown = None
         if isinstance(settings, StylizeSettings) and settings.method == "gatys":
             # A picture within seconds: one feed-forward pass, while the optimisation starts.
             quick = run_stylize(sources["content"], sources["style"],
                                 settings.with_options(method="adain"))
             run.show(frame_bytes(quick.image), "preview")
-            run.first_preview_s = time.monotonic() - run.submitted
+            shown = time.monotonic()
+            run.first_preview_s = shown - run.submitted
             self.changed()
-        view = LiveView(run, self.changed, interval=self.frame_interval)
+        view = LiveView(run, self.changed, interval=self.frame_interval, last_frame=shown)
         try:
             if run.stop.is_set():
                 raise KeyboardInterrupt
