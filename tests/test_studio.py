@@ -264,6 +264,8 @@ def test_uploads_are_refused_with_the_command_lines_messages(client, studio, tmp
     assert heavy.status_code == 413
     assert heavy.json()["error"] == ("heavy.bmp is too large to upload: 65,537 bytes, over the "
                                      "limit of 65,536 bytes")
+    odd = client.post("/api/uploads", params={"role": "style", "name": "a\nb.txt"}, content=b"x")
+    assert odd.json()["error"] == "style image is not an image Pillow can read: ab.txt"
     # Nothing refused is kept, and the page offers no upload.
     assert [p for p in studio.work_dir.rglob("*") if p.is_file()] == []
     assert all(i["kind"] == "sample" for i in client.get("/api/state").json()["inputs"])

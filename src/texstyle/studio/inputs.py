@@ -60,6 +60,7 @@ class Inputs:
     def add(self, name: str, role: str, data: bytes) -> Upload:
         """Keep ``data`` as an upload if it is a picture the command line would accept as the
         ``role`` image; the command line's message (naming ``name``) otherwise."""
+        name = re.sub(r"[\x00-\x1f\x7f]", "", name)[:200] or "upload"  # messages stay one line
         if role not in ROLES:
             raise TexstyleError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
         if len(data) > self.max_bytes:
