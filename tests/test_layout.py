@@ -1,4 +1,5 @@
-"""Imports point one way: cli → report → studies → api/plan → core (docs/architecture.md)."""
+"""Imports point one way: cli → studio → report → studies → api/plan → core
+(docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "texstyle"
-LAYERS = {"cli": 4, "report": 3, "studies": 2, "api": 1, "plan": 1}  # everything else: core, 0
+# everything else: core, 0
+LAYERS = {"cli": 5, "studio": 4, "report": 3, "studies": 2, "api": 1, "plan": 1}
 
 
 def layer(module: str) -> int:

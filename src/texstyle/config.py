@@ -6,7 +6,7 @@ The CLI builds its flags from these defaults, so the API and the command line ca
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any, Self
 
 from .errors import TexstyleError
@@ -73,6 +73,22 @@ def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ..
     return field(default=default, metadata={
         "help": help, "parse": parse, "choices": choices, "metavar": metavar, "flag": flag,
         "group": group, "commands": commands})
+
+
+def flag_name(f: Field[Any]) -> str:
+    """The command-line flag of an ``option`` field: its declared ``flag``, else ``--field-name``.
+    The CLI's parser and the studio's controls both name options by it."""
+    flag: str | None = f.metadata["flag"]
+    return flag or "--" + f.name.replace("_", "-")
+
+
+def option_help(f: Field[Any], default: Any) -> str:
+    """An ``option`` field's help text with ``{default}`` (this class's) and ``{statistics}``
+    filled in, as ``--help`` and the studio's controls show it."""
+    statistics = "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
+    shown = ",".join(default) if isinstance(default, tuple) else default
+    text: str = f.metadata["help"].format(default=shown, statistics=statistics)
+    return text
 
 
 def _nested(cls: type) -> dict[str, type]:

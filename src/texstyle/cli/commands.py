@@ -29,7 +29,9 @@ from ..config import (
     StylizeSettings,
     TextureSettings,
     check_positive_int,
+    flag_name,
     is_gan,
+    option_help,
 )
 from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
@@ -83,16 +85,13 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
                         command: str) -> argparse._ArgumentGroup:
     """One flag per settings field, built from the field's metadata (config.option): the
     default, help, choices and flag name are written once, in config.py."""
-    statistics = "; ".join(f"{k}: {v.summary}" for k, v in STATISTICS.items())
     groups: dict[str, argparse._ArgumentGroup] = {}
     for f, default in _option_fields(cls()):
         meta = f.metadata
         if not meta or command not in meta["commands"]:
             continue
-        shown = ",".join(default) if isinstance(default, tuple) else default
-        kwargs: dict[str, Any] = {
-            "dest": f.name, "default": default,
-            "help": meta["help"].format(default=shown, statistics=statistics)}
+        kwargs: dict[str, Any] = {"dest": f.name, "default": default,
+                                  "help": option_help(f, default)}
         if isinstance(default, bool):
             kwargs["action"] = "store_true"
         else:
@@ -105,7 +104,7 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
         target = p
         if meta["group"] is not None:
             target = groups.setdefault(meta["group"], p.add_argument_group(meta["group"]))
-        target.add_argument(meta["flag"] or "--" + f.name.replace("_", "-"), **kwargs)
+        target.add_argument(flag_name(f), **kwargs)
     return groups.get(GAN_GROUP) or p.add_argument_group(GAN_GROUP)
 
 
@@ -231,6 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a tiny version (48 px, a few iterations) that checks every step fast")
     rep.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     _add_job_flags(rep, "replace an earlier report")
+
+    std = sub.add_parser(
+        "studio", help="a web page on which you set up runs and watch the picture being made",
+        description="Serve the studio on this machine and open it in the browser: choose "
+                    "pictures and options, watch the run, stop it, download the result. Needs "
+                    "the web extra: pip install 'texstyle[studio]'.")
+    std.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only; any other "
+                          "is reachable without authentication)")
+    std.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    std.add_argument("--no-browser", action="store_true", help="do not open the browser")
+    std.add_argument("--work-dir", type=Path, metavar="DIR",
+                     help="folder for uploads and results (default: a temporary folder, removed "
+                          "on exit)")
+    std.add_argument("--max-upload-mb", type=float, default=20.0, metavar="MB",
+                     help="refuse uploads larger than this (default 20)")
+    max_pixels = next(f for f in fields(TextureSettings) if f.name == "max_pixels")
+    std.add_argument("--max-pixels", type=int, metavar="N", help=option_help(max_pixels, None))
     return parser
 
 
@@ -247,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args)
         if args.command == "tile":
             return _tile(args)
+        if args.command == "studio":
+            return _studio(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -458,6 +477,35 @@ def _demo(args: argparse.Namespace) -> int:
     save_image(sheet, out / "contact_sheet.png", overwrite=args.overwrite)
     print(f"texstyle: wrote {out}/texture.png, {out}/stylized.png and {out}/contact_sheet.png "
           f"in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _studio(args: argparse.Namespace) -> int:
+    """The web page: serve until Ctrl-C, which is how it is meant to end (exit 0)."""
+    if not 0 <= args.port <= 65535:
+        raise TexstyleError(f"--port must be between 0 and 65535, got {args.port}")
+    if args.max_pixels is not None:
+        check_positive_int("--max-pixels", args.max_pixels)
+    if not 0 < args.max_upload_mb < 2**30:
+        raise TexstyleError(f"--max-upload-mb must be a positive number, got {args.max_upload_mb}")
+    if args.work_dir is not None and args.work_dir.exists() and not args.work_dir.is_dir():
+        raise TexstyleError(f"--work-dir {args.work_dir} is a file, not a folder")
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
+        from ..studio.server import serve
+    except ImportError as exc:
+        raise TexstyleError(f"texstyle studio needs the web extra ({exc.name} is missing); "
+                            "install it with: pip install 'texstyle[studio]'") from None
+    try:
+        serve(host=args.host, port=args.port, open_browser=not args.no_browser,
+              work_dir=args.work_dir, max_upload_bytes=int(args.max_upload_mb * 2**20),
+              max_pixels=args.max_pixels, say=lambda line: print(line, flush=True),
+              warn=lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        pass
+    print("texstyle studio: stopped", flush=True)
     return 0
 
 
