@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "texstyle"
-LAYERS = {"cli": 4, "report": 3, "studies": 2, "api": 1, "plan": 1}  # everything else: core, 0
+LAYERS = {"cli": 4, "report": 3, "studies": 2, "batch": 2, "video": 2, "api": 1, "plan": 1,
+          "records": 1}  # everything else: core, 0
 
 
 def layer(module: str) -> int:
