@@ -233,9 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     _add_job_flags(rep, "replace an earlier report")
 
-    from .batch import add_batch_parser  # it builds on this module's flag builder
+    from .batch import add_batch_parser  # both build on this module's flag builder
+    from .video import add_video_parser
 
     add_batch_parser(sub)
+    add_video_parser(sub)
     return parser
 
 
@@ -256,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .batch import run_batch
 
             return run_batch(args)
+        if args.command == "video":
+            from .video import run_video
+
+            return run_video(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)

@@ -87,8 +87,8 @@ class BatchRenderer:
     the bar's label); Ray tasks send none, so there only the jobs' bar moves.
     """
 
-    def __init__(self, *, quiet: bool, count: int) -> None:
-        self.quiet, self.count = quiet, count
+    def __init__(self, *, quiet: bool, count: int, unit: str = "job") -> None:
+        self.quiet, self.count, self.unit = quiet, count, unit
         self.jobs: Any = None
         self.current: Any = None
         self.current_index = 0
@@ -98,7 +98,8 @@ class BatchRenderer:
         if self.jobs is None and not self.quiet:
             from tqdm import tqdm
 
-            self.jobs = tqdm(total=self.count, desc="jobs", unit="job", position=0,
+            self.jobs = tqdm(total=self.count or None, desc=f"{self.unit}s", unit=self.unit,
+                             position=0,
                              dynamic_ncols=True, file=sys.stderr)
 
     def __call__(self, p: Progress) -> None:
@@ -120,12 +121,16 @@ class BatchRenderer:
 
     def outcome(self, index: int, outcome: Any) -> None:
         """A job ended (written, skipped or failed): the jobs' bar moves on."""
-        if outcome.status == "done":
+        self.advance(outcome.name, outcome.status)
+
+    def advance(self, name: str, status: str) -> None:
+        """One more job (or video frame) is over."""
+        if status == "done":
             self.written += 1
         if self.quiet:
             return
         self._open()
-        self.jobs.set_postfix_str(f"{outcome.name}: {outcome.status}", refresh=False)
+        self.jobs.set_postfix_str(f"{name}: {status}", refresh=False)
         self.jobs.update(1)
 
     def close(self) -> None:
