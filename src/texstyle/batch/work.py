@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from ..api import RunResult, run_stylize
 from ..errors import TexstyleError
+from ..image import ImageInput
 from ..progress import Callback
 from ..records import is_finished, record_path, write_result
 from .jobs import Job
@@ -49,7 +49,7 @@ class Computed:
 
 
 def compute(job: Job, threads: int, callback: Callback | None = None,
-            images: tuple[Any, list[Any]] | None = None) -> Computed:
+            images: tuple[ImageInput, list[ImageInput]] | None = None) -> Computed:
     """Run ``job`` with ``threads`` intra-op threads; never raises for a problem of the job itself.
 
     The thread count is set for the job (and restored after): torch splits the CPU's sums by
@@ -64,7 +64,10 @@ def compute(job: Job, threads: int, callback: Callback | None = None,
     start, cpu = time.perf_counter(), time.process_time()
     result, error = None, None
     try:
-        content, styles = images if images is not None else (job.content, list(job.styles))
+        content: ImageInput = job.content
+        styles: list[ImageInput] = [*job.styles]
+        if images is not None:
+            content, styles = images
         result = run_stylize(content, styles, job.settings(), callback=callback)
         result.settings["inputs"] = job.inputs()
         result.settings["threads"] = threads

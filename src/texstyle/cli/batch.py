@@ -45,8 +45,8 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="local worker processes, each with its share of the threads (default 1)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="intra-op threads per job (default: the CPU cores / --workers); the same "
-                        "job gives the same bits only with the same count")
+                   help="intra-op threads per job (default: the CPU cores / --workers, 1 with "
+                        "--ray); the same job gives the same bits only with the same count")
     p.add_argument("--ray", action="store_true",
                    help="run each job as a Ray task (pip install 'texstyle[ray]')")
     p.add_argument("--ray-address", metavar="ADDR",
@@ -133,7 +133,8 @@ def run_batch(args: argparse.Namespace) -> int:
     if (out / SHEET).exists() and not (out / RECORD).exists() and not args.overwrite:
         raise TexstyleError(f"output exists: {out / SHEET} (pass --overwrite to replace it)")
     cores = os.cpu_count() or 1
-    threads = args.threads or max(1, cores // args.workers)
+    # A Ray task asks for one CPU per thread: one thread lets the cluster run a task per CPU.
+    threads = args.threads or (1 if args.ray else max(1, cores // args.workers))
     render = BatchRenderer(quiet=args.quiet, count=len(jobs))
     start = time.perf_counter()
     try:

@@ -39,7 +39,8 @@ def optical_flow(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
     cv2 = import_cv2()
     # The "medium" preset: finer than "fast" on the small frames we stylise, still ~10 ms.
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return dis.calc(_gray(a), _gray(b), None).astype(np.float32)
+    flow: np.ndarray = dis.calc(_gray(a), _gray(b), None).astype(np.float32)
+    return flow
 
 
 def warp(image: torch.Tensor, flow: np.ndarray) -> torch.Tensor:

@@ -157,5 +157,8 @@ def stylize_frames(frames: Iterable[tuple[int, torch.Tensor]], style: StyleInput
 def state_of(source: str, style: list[str], settings: StylizeSettings, options: VideoOptions,
              selection: dict[str, Any]) -> dict[str, Any]:
     """What a frames folder's frames depend on: a resumed run must match it exactly."""
-    return json.loads(json.dumps({"input": source, "style": style, "settings": settings.to_dict(),
-                                  "video": asdict(options), "frames": selection}))
+    # Through JSON and back: tuples become lists, as in the saved state it is compared with.
+    state: dict[str, Any] = json.loads(json.dumps({
+        "input": source, "style": style, "settings": settings.to_dict(),
+        "video": asdict(options), "frames": selection}))
+    return state

@@ -87,7 +87,8 @@ def read_frames(path: Path, size: int | None, *, start: int = 0, stop: int | Non
                 rgb = torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1)
                 image = rgb[None].float() / 255
                 if size is not None:
-                    image = resize(image, *fit_long_side(*image.shape[-2:], size))
+                    h, w = image.shape[-2:]
+                    image = resize(image, *fit_long_side(h, w, size))
                 yield index, image
         except av.error.FFmpegError as exc:
             raise TexstyleError(f"cannot decode {path}: {exc}") from None
