@@ -218,6 +218,7 @@ def test_the_fast_mode_writes_the_clip_at_its_rate_with_its_audio(clip, tmp_path
     (None, ["clip.mp4", "-o", "out.gif"], [r"use a video extension"]),
     (None, ["clip.mp4", "--every", "0"], [r"--every must be a positive integer"]),
     (None, ["clip.mp4", "--blend", "1"], [r"--blend must be"]),
+    (None, ["clip.mp4", "--frames", "6:"], [r"has 6 frames"]),
     (None, ["clip.mp4", "-o", "clip.mp4"], [r"one of the inputs"]),
 ])
 def test_bad_video_input_is_one_line(clip, tmp_path, setup, args, patterns):

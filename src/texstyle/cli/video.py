@@ -115,6 +115,8 @@ def run_video(args: argparse.Namespace) -> int:
                             "use histogram or --independent")
     info = probe(args.input)
     start, stop = args.frames or (0, None)
+    if info.frames and start >= info.frames:
+        raise TexstyleError(f"--frames starts at {start}; {args.input} has {info.frames} frames")
     last = info.frames if stop is None else min(stop, info.frames or stop)
     count = len(range(start, last, args.every)) if last else 0
     size = settings.size if args.width is None and args.height is None else None
