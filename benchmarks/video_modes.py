@@ -73,16 +73,19 @@ def table(name: str, frames: list[torch.Tensor], modes: list[str], size: int,
           "| mode | frames/min | CPU s per frame | flicker (8-bit levels) |\n|---|---|---|---|")
     print(f"| input | | | {flicker(frames, frames):.2f} |", flush=True)
     shown = sorted({0, len(frames) // 2, len(frames) - 1})
-    rows = [[(f"input, frame {i}", to_pil(frames[i])) for i in shown]]
+    rows = [[("input", to_pil(frames[i])) for i in shown]]
     for mode in modes:
         settings, options = MODES[mode]
         outputs, wall, cpu = stylize_clip(frames, settings, options)
         print(f"| {mode} | {len(frames) / wall * 60:.1f} | {cpu / len(frames):.1f} | "
               f"{flicker(frames, outputs):.2f} |", flush=True)
         if mode in MAIN:
-            rows.append([(f"{mode}, frame {i}", to_pil(outputs[i])) for i in shown])
+            rows.append([(mode, to_pil(outputs[i])) for i in shown])
     if images is not None:
-        sheet = contact_sheet(rows, height=max(96, size * 3 // 4), title=TITLES[name])
+        h, w = frames[0].shape[-2:]
+        scale = max(1, 192 // max(h, w))  # small frames shown enlarged
+        sheet = contact_sheet(rows, height=h * scale, width=w * scale, title=TITLES[name],
+                              header=[f"frame {i}" for i in shown])
         save_image(sheet.convert("RGB"), images / f"frames-{name}-{size}.jpg", overwrite=True)
 
 
