@@ -52,8 +52,8 @@ def clips(size: int, frames: int, folder: Path) -> dict[str, list[torch.Tensor]]
     return {"generated": generated, "real": real}
 
 
-TITLES = {"generated": "generated clip (gravel texture, pan + zoom)",
-          "real": "real clip (astronaut photo through H.264, pan + zoom)"}
+TITLES = {"generated": "generated: gravel, pan + zoom",
+          "real": "real: astronaut via H.264, pan + zoom"}
 
 
 def stylize_clip(frames: list[torch.Tensor], settings: StylizeSettings, options: VideoOptions
