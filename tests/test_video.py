@@ -247,3 +247,30 @@ def test_a_missing_extra_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_av)
     with pytest.raises(TexstyleError, match=r"pip install 'texstyle\[video\]'"):
         import_av()
+
+
+@pytest.mark.slow
+def test_the_command_goes_on_from_the_frames_folder_of_an_interrupted_run(clip, tmp_path,
+                                                                         one_thread):
+    args = ["video", clip, "--style", "sample:mosaic", "-o", "out.mp4", "--size", "48",
+            "--method", "adain", "--quiet", "--device", "cpu", "--keep-frames"]
+    first = run_main(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "out.frames"
+    kept = {i: frame_path(folder, i).read_bytes() for i in range(6)}
+    # As after Ctrl-C at frame 4: frames 0-3 finished, no clip written yet.
+    for i in (4, 5):
+        frame_path(folder, i).unlink()
+    (tmp_path / "out.mp4").unlink()
+    (tmp_path / "out.json").unlink()
+    again = run_main(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["resumed_frames"] == 4
+    assert {i: frame_path(folder, i).read_bytes() for i in range(6)} == kept
+    assert probe(tmp_path / "out.mp4").frames == 6
+
+    other = run_main(*args[:-1], "--blend", "0.5", "-o", "other.mp4", cwd=tmp_path)
+    assert other.returncode == 0  # another output name: its own folder, no clash
+    clash = run_main(*args, "--blend", "0.5", "--overwrite", cwd=tmp_path)
+    assert clash.returncode == 0 and json.loads(
+        (tmp_path / "out.json").read_text())["resumed_frames"] == 0  # other settings: redone
