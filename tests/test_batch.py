@@ -108,24 +108,6 @@ def test_bad_batch_flags_are_one_line(tmp_path, photos, extra, patterns):
     assert_usage_error(proc, *patterns)
 
 
-def test_a_missing_extra_says_how_to_install_it(monkeypatch):
-    import builtins
-
-    from texstyle.batch.ray_tasks import import_ray
-    from texstyle.errors import TexstyleError
-
-    real = builtins.__import__
-
-    def no_ray(name, *args, **kwargs):
-        if name == "ray":
-            raise ImportError("No module named 'ray'")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_ray)
-    with pytest.raises(TexstyleError, match=r"pip install 'texstyle\[ray\]'"):
-        import_ray()
-
-
 # --------------------------------------------------------------------------------------------
 # Running: failures, resuming, an interrupted batch
 # --------------------------------------------------------------------------------------------

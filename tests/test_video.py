@@ -231,24 +231,6 @@ def test_bad_video_input_is_one_line(clip, tmp_path, setup, args, patterns):
     assert_usage_error(proc, *patterns)
 
 
-def test_a_missing_extra_says_how_to_install_it(monkeypatch):
-    import builtins
-
-    from texstyle.errors import TexstyleError
-    from texstyle.video.io import import_av
-
-    real = builtins.__import__
-
-    def no_av(name, *args, **kwargs):
-        if name == "av":
-            raise ImportError("No module named 'av'")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_av)
-    with pytest.raises(TexstyleError, match=r"pip install 'texstyle\[video\]'"):
-        import_av()
-
-
 @pytest.mark.slow
 def test_the_command_goes_on_from_the_frames_folder_of_an_interrupted_run(clip, tmp_path,
                                                                          one_thread):

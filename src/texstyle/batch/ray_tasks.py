@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TexstyleError
+from ..extras import optional
 from ..plan import read_input
 from .jobs import Job
 from .local import OutcomeCallback, _Tracker
 from .work import Computed, Outcome, compute, finish, pending
-
-INSTALL_HINT = "pip install 'texstyle[ray]'"
-
-
-def import_ray() -> Any:
-    """The ``ray`` module, or a one-line error that says how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise TexstyleError(f"--ray needs the Ray package: {INSTALL_HINT}") from None
-    return ray
 
 
 def run_ray(jobs: list[Job], out_dir: Path, *, address: str | None = None, threads: int = 1,
@@ -38,7 +28,7 @@ def run_ray(jobs: list[Job], out_dir: Path, *, address: str | None = None, threa
     and no address starts a local Ray for the batch and stops it after.  Per-iteration
     progress does not come back from tasks: ``on_outcome`` hears of each job as it ends.
     """
-    ray = import_ray()
+    ray = optional("ray")
     tracker = _Tracker(jobs, on_outcome)
     todo = pending(jobs, out_dir, overwrite=overwrite, report=tracker.report)
     if not todo:

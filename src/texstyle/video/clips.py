@@ -14,8 +14,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..extras import optional
 from ..plan import read_input
-from .io import import_av, write_video
+from .io import write_video
 
 
 def pan_zoom(source: str, frames: int, size: tuple[int, int], *, pan: float = 0.25,
@@ -51,7 +52,7 @@ def write_clip(frames: list[torch.Tensor], path: Path, fps: int = 12, *,
 
 def _add_tone(path: Path, seconds: float, hz: float, rate: int = 44100) -> None:
     """Remux ``path`` with a sine tone added as an AAC stream (the video packets copied)."""
-    av = import_av()
+    av = optional("av")
     tmp = path.with_name(f".{path.stem}.tone{path.suffix}")
     with av.open(str(path)) as src, av.open(str(tmp), "w") as out:
         video_in = src.streams.video[0]

@@ -8,23 +8,11 @@ says, for each pixel of ``a``, where it went in ``b``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import TexstyleError
-
-INSTALL_HINT = "pip install 'texstyle[video]'"
-
-
-def import_cv2() -> Any:
-    try:
-        import cv2
-    except ImportError:
-        raise TexstyleError(f"video needs OpenCV and PyAV: {INSTALL_HINT}") from None
-    return cv2
+from ..extras import optional
 
 
 def _gray(image: torch.Tensor) -> np.ndarray:
@@ -36,7 +24,7 @@ def _gray(image: torch.Tensor) -> np.ndarray:
 
 def optical_flow(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
     """Flow from frame ``a`` to frame ``b`` (both (1, 3, H, W)): (H, W, 2) pixels (dx, dy)."""
-    cv2 = import_cv2()
+    cv2 = optional("cv2")
     # The "medium" preset: finer than "fast" on the small frames we stylise, still ~10 ms.
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     flow: np.ndarray = dis.calc(_gray(a), _gray(b), None).astype(np.float32)

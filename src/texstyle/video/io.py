@@ -22,18 +22,10 @@ import numpy as np
 import torch
 
 from ..errors import TexstyleError
+from ..extras import optional
 from ..image import fit_long_side, resize
-from .flow import INSTALL_HINT
 
 OUTPUT_SUFFIXES = (".mp4", ".mkv", ".mov")
-
-
-def import_av() -> Any:
-    try:
-        import av
-    except ImportError:
-        raise TexstyleError(f"video needs PyAV and OpenCV: {INSTALL_HINT}") from None
-    return av
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ class VideoInfo:
 
 
 def _open(path: Path) -> Any:
-    av = import_av()
+    av = optional("av")
     if not path.is_file():
         raise TexstyleError(f"video not found: {path}")
     try:
@@ -76,7 +68,7 @@ def read_frames(path: Path, size: int | None, *, start: int = 0, stop: int | Non
                 every: int = 1) -> Iterator[tuple[int, torch.Tensor]]:
     """(index, frame) for the frames ``start``, ``start + every``, … before ``stop``, each a
     (1, 3, H, W) tensor in [0, 1] with its long side ``size`` (None: as decoded)."""
-    av = import_av()
+    av = optional("av")
     with _open(path) as container:
         try:
             for index, frame in enumerate(container.decode(video=0)):
@@ -105,7 +97,7 @@ def write_video(frames: Iterable[torch.Tensor], path: Path, fps: Fraction, *,
                 audio_from: Path | None = None, overwrite: bool = False, crf: int = 18) -> int:
     """Encode ``frames`` (H.264, ``crf`` 18: visually lossless) at ``fps``; copy the audio of
     ``audio_from`` when given.  Returns the number of frames written."""
-    av = import_av()
+    av = optional("av")
     if path.exists() and not overwrite:
         raise TexstyleError(f"output exists: {path} (pass --overwrite to replace it)")
     frames = iter(frames)
