@@ -8,7 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "texstyle"
 # everything else: core, 0
-LAYERS = {"cli": 5, "studio": 4, "report": 3, "studies": 2, "api": 1, "plan": 1}
+LAYERS = {"cli": 5, "studio": 4, "report": 3, "studies": 2, "batch": 2, "video": 2,
+          "api": 1, "plan": 1, "records": 1}
 
 
 def layer(module: str) -> int:

@@ -30,7 +30,7 @@ from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
 from .image import ImageInput, resize, to_pil
 from .layers import min_input_size
-from .losses import Objective, style_targets
+from .losses import Objective, TemporalTarget, style_targets
 from .memory import (
     with_oom_fallback,
 )
@@ -116,17 +116,39 @@ def _run(
     checkpoint: CheckpointWriter | None = None,
     checkpoint_every: int | None = None,
     resume: Checkpoint | None = None,
+    temporal: TemporalTarget | None = None,
 ) -> RunResult:
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     plan = plan_run(style, content, settings)
     if resume is not None:
         check_compatible(resume, plan.digest, settings.to_dict())
+    if temporal is not None:
+        _check_temporal(plan, temporal)
     if plan.feedforward:
         quick = _run_feedforward(plan)
         return replace(quick, image=plan.recolour(quick.image)) if plan.recolour else quick
     return _run_levels(plan, generator, callback, checkpoint=checkpoint,
-                       checkpoint_every=checkpoint_every, resume=resume)
+                       checkpoint_every=checkpoint_every, resume=resume, temporal=temporal)
+
+
+def _check_temporal(plan: RunPlan, temporal: TemporalTarget) -> None:
+    """A temporal target must fit the output and the ways of running that can use it."""
+    if plan.feedforward:
+        raise TexstyleError("a temporal target needs the optimisation (method gatys); a "
+                            "feed-forward stylisation is blended along the flow instead")
+    if tuple(temporal.image.shape[-2:]) != plan.out_hw:
+        h, w = temporal.image.shape[-2:]
+        raise TexstyleError(f"the temporal target is {w}x{h} px; the output is "
+                            f"{plan.out_hw[1]}x{plan.out_hw[0]} px")
+    if any(lv.tiles for lv in plan.levels):
+        raise TexstyleError("a temporal target works up to --refine-tile px; refine in tiles "
+                            "or keep the video smaller")
+    if plan.recolour is not None:
+        # The target is the previous output in its final colours; the optimisation runs on
+        # luminance only and is recoloured after, so the two would not compare.
+        raise TexstyleError("--preserve-color luminance cannot be kept consistent over frames; "
+                            "use histogram")
 
 
 @dataclass
@@ -142,8 +164,12 @@ class _Networks:
 
 def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | None, *,
                 checkpoint: CheckpointWriter | None, checkpoint_every: int | None,
-                resume: Checkpoint | None) -> RunResult:
-    """Execute the plan's levels, coarsest first, each warm-started from the one below."""
+                resume: Checkpoint | None, temporal: TemporalTarget | None = None) -> RunResult:
+    """Execute the plan's levels, coarsest first, each warm-started from the one below.
+
+    With a ``temporal`` target (a video frame) the first level starts from the warped previous
+    output instead of the initial image, and every level's objective keeps close to it.
+    """
     settings, device = plan.settings, plan.device
     weights = _cached_weights(settings.weights)
     extractor = VGGFeatures(weights, plan.layers, pooling=settings.pooling).to(device)
@@ -167,7 +193,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
             objective = _level_objective(extractor, settings, plan.style_images,
                                          None if lv.tiles else plan.content, lv.shape,
                                          nets.layer_weights, device, generator)
-            objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile)
+            objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile,
+                                temporal=temporal.resized(*lv.shape) if temporal else None)
             state = resume.loop if resume is not None and level == resume.level else None
             if state is not None:
                 assert resume is not None
@@ -175,6 +202,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
                 # Noise, random projections: continue the random streams where they were.
                 generator.set_state(resume.generator_state)
                 torch.set_rng_state(resume.torch_rng_state)
+            elif image is None and temporal is not None:
+                image = temporal.resized(*lv.shape).image  # Ruder et al.: start from the warp
             else:
                 image = _level_start(plan, lv.shape, image, generator)
             log.info("level %d/%d: %dx%d px on %s, %d iterations", level, len(levels),
@@ -278,6 +307,7 @@ def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.
                     lr=settings.lr, callback=report,
                     line_search=not objective.statistic.stochastic, state=state, checkpoint=save,
                     checkpoint_every=checkpoint_every, tolerance=settings.tolerance)
+
 
 def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
                        callback: Callback | None, **files: Any) -> RunResult:
@@ -385,14 +415,15 @@ def run_texture(style: StyleInput, settings: TextureSettings | None = None,
 def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
                 callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
                 checkpoint_every: int | None = None, resume: Checkpoint | None = None,
-                **options: Any) -> RunResult:
+                temporal: TemporalTarget | None = None, **options: Any) -> RunResult:
     """Paint ``content`` in the style of ``style``; returns the image, history and settings.
 
-    Checkpoints, resuming and Ctrl-C as for ``run_texture``.
+    Checkpoints, resuming and Ctrl-C as for ``run_texture``.  ``temporal`` (a video frame, see
+    ``video/``) starts from the warped previous output and adds Ruder et al.'s temporal term.
     """
     return _run_with_fallback(style, content, _settings(StylizeSettings, settings, options),
                               callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                              resume=resume)
+                              resume=resume, temporal=temporal)
 
 
 def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,

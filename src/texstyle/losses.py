@@ -1,4 +1,5 @@
-"""Loss terms: content, style (any registered statistic), total variation, and their sum.
+"""Loss terms: content, style (any registered statistic), total variation, a video frame's
+temporal term, and their sum.
 
 Normalisation (one set of default weights for every size, exemplar and layer): each style and
 content term is a *relative* squared error, ‖A − T‖² / ‖T‖², where T is the target.  The paper
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import torch
+import torch.nn.functional as F
 
 from .stats import STATISTICS, Representation, Statistic, blend_weights, relative_error
 
@@ -57,6 +59,41 @@ def style_targets(
     return targets
 
 
+@dataclass(frozen=True)
+class TemporalTarget:
+    """Where a video frame should stay: the previous output warped by optical flow, and the
+    pixels where that warp can be trusted (Ruder, Dosovitskiy and Brox 2016).
+
+    ``image`` (1, 3, H, W) in [0, 1]; ``mask`` (1, 1, H, W) in [0, 1]: 1 where the
+    forward-backward check finds the pixel visible in both frames, 0 where it was occluded or
+    lies on a motion boundary (there the frame must be free to change).
+    """
+
+    image: torch.Tensor
+    mask: torch.Tensor
+    weight: float
+
+    def resized(self, height: int, width: int) -> TemporalTarget:
+        """The target at a pyramid level's size (area-averaged, so a mask stays in [0, 1])."""
+        if tuple(self.image.shape[-2:]) == (height, width):
+            return self
+        def shrink(t: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False,
+                                 antialias=True).clamp(0, 1)
+        return TemporalTarget(shrink(self.image), shrink(self.mask), self.weight)
+
+
+def temporal_loss(image: torch.Tensor, target: TemporalTarget) -> torch.Tensor:
+    """Ruder et al.'s short-term temporal loss: (1/D) Σ c·(x − ω)², D = 3·H·W, where ω is the
+    warped previous output and c the mask.
+
+    An absolute (not relative) error, as in the paper: the target is a picture, not a feature
+    statistic whose scale varies with the exemplar, and pixels in [0, 1] have one scale.
+    """
+    mask = target.mask.to(image.device)
+    return (mask * (image - target.image.to(image.device)).pow(2)).mean()
+
+
 @dataclass
 class Objective:
     """What is minimised: weighted style, content and TV terms of an image's features.
@@ -76,6 +113,7 @@ class Objective:
     statistic: Statistic = field(default_factory=lambda: STATISTICS["gram"])
     generator: torch.Generator | None = None  # for statistics that draw random projections
     wrap: bool = False  # periodic image: total variation across the wrap-around edge too
+    temporal: TemporalTarget | None = None  # a video frame: stay close to the warped previous one
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return self.evaluate(self.extractor(image), image)
@@ -99,6 +137,8 @@ class Objective:
             terms["content"] = self.content_weight * content
         if self.tv_weight > 0:
             terms["tv"] = self.tv_weight * total_variation(image, wrap=self.wrap)
+        if self.temporal is not None and self.temporal.weight > 0:
+            terms["temporal"] = self.temporal.weight * temporal_loss(image, self.temporal)
         # With no term at all the total is the integer 0 (a loop never sees that: see api).
         total = cast(torch.Tensor, sum(terms.values()))
         return total, terms

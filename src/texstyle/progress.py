@@ -40,6 +40,16 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class JobPlace:
+    """Where an event stands in a batch (batch/): which job it comes from, how many are over."""
+
+    index: int  # 1-based, in the batch's job order
+    count: int
+    name: str  # the job's output file name
+    finished: int  # jobs over (written, skipped or failed) when the event was sent
+
+
+@dataclass(frozen=True)
 class Progress:
     """One evaluation's report: where it stands, what each loss term is, how long it has taken."""
 
@@ -56,6 +66,7 @@ class Progress:
     tiles: int = 0
     cell: Cell | None = None
     stage: Stage | None = None
+    job: JobPlace | None = None
 
     @property
     def eta(self) -> float | None:
@@ -81,7 +92,7 @@ def placed(callback: Callback | None, *, before: int = 0, total: int | None = No
 
     The part's iterations come after ``before`` of the whole's ``total`` (never past it), its
     time after ``elapsed`` seconds; ``current`` may replace the image (a tile shown inside the
-    whole picture); ``context`` sets fields such as ``level=``, ``tile=``, ``cell=``, ``stage=``.
+    whole picture); ``context`` sets fields such as ``level=``, ``tile=``, ``cell=``, ``stage=``, ``job=``.
     None stays None, so a part without a listener pays nothing.
     """
     if callback is None:

@@ -36,6 +36,7 @@ from ..config import (
 from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
 from ..plan import calibrate, plan_run
+from ..records import record_path, write_result
 from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
 from ..report.figures import contact_sheet, gan_curves, grid, loss_plot
 from ..samples import SAMPLE_NAMES, is_sample
@@ -248,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="refuse uploads larger than this (default 20)")
     max_pixels = next(f for f in fields(TextureSettings) if f.name == "max_pixels")
     std.add_argument("--max-pixels", type=int, metavar="N", help=option_help(max_pixels, None))
+    from .batch import add_batch_parser  # both build on this module's flag builder
+    from .video import add_video_parser
+
+    add_batch_parser(sub)
+    add_video_parser(sub)
     return parser
 
 
@@ -266,6 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tile(args)
         if args.command == "studio":
             return _studio(args)
+        if args.command == "batch":
+            from .batch import run_batch
+
+            return run_batch(args)
+        if args.command == "video":
+            from .video import run_video
+
+            return run_video(args)
         return _run_command(args)
     except TexstyleError as exc:
         print(f"texstyle: error: {exc}", file=sys.stderr)
@@ -345,7 +359,7 @@ def _run_command(args: argparse.Namespace) -> int:
         render.close()
     result.settings["inputs"] = {"styles": [str(s) for s in styles],
                                  "content": str(args.content) if is_stylize else None}
-    _write_result(result, args.output, overwrite=args.overwrite)
+    write_result(result, args.output, overwrite=args.overwrite)
     if args.plot is not None:
         save_image(gan_curves(result.history, settings.style_layers), args.plot,
                    overwrite=args.overwrite)
@@ -367,7 +381,7 @@ def partial_path(output: Path) -> Path:
 def _save_partial(partial: RunResult, output: Path, checkpoint: Path | None) -> int:
     """Ctrl-C / SIGTERM: save the best image so far (atomically, under a new name), say where."""
     path = partial_path(output)
-    _write_result(partial, path, overwrite=False)
+    write_result(partial, path, overwrite=False)
     h, w = partial.image.shape[-2:]
     where = partial.settings.get("interrupted_at", {})
     levels = len(partial.settings.get("levels", [])) or 1
@@ -378,11 +392,6 @@ def _save_partial(partial: RunResult, output: Path, checkpoint: Path | None) -> 
           f"{where.get('level', '?')}/{levels}, {w}x{h} px); saved the best image so far to "
           f"{path}{resume}", file=sys.stderr)
     return EXIT_INTERRUPTED
-
-
-def record_path(output: Path) -> Path:
-    """The run record sits next to the image: OUT.png → OUT.json."""
-    return output.with_suffix(".json")
 
 
 def planned_outputs(output: Path, settings: TextureSettings, save_every: int | None) -> list[Path]:
@@ -408,14 +417,6 @@ def check_outputs(outputs: list[Path], inputs: Sequence[object], *, overwrite: b
             raise TexstyleError(f"output {path} is a folder; give a file name such as out.png")
         if path.exists() and not overwrite:
             raise TexstyleError(f"output exists: {path} (pass --overwrite to replace it)")
-
-
-def _write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
-    save_image(result.image, output, overwrite=overwrite)
-    record = {"texstyle": __version__, "output": str(output), "elapsed_s": round(result.elapsed, 3),
-              "settings": result.settings, "history": result.history}
-    write_text(json.dumps(record, indent=1, default=str) + "\n", record_path(output),
-               overwrite=overwrite)
 
 
 def _tile(args: argparse.Namespace) -> int:
@@ -458,7 +459,7 @@ def _demo(args: argparse.Namespace) -> int:
             return _save_partial(exc.partial, target, None)  # earlier jobs are already written
         finally:
             render.close()
-        _write_result(results[name], target, overwrite=args.overwrite)
+        write_result(results[name], target, overwrite=args.overwrite)
 
     from ..api import read_input
     from ..image import to_pil

@@ -78,3 +78,63 @@ def _postfix(p: Progress) -> str:
     tile = f" tile {p.tile}/{p.tiles}" if p.tiles else ""
     return (f"{p.size[0]}x{p.size[1]}{tile} {terms} "
             f"total={p.losses.get('total', float('nan')):.3g}")
+
+
+class BatchRenderer:
+    """``texstyle batch``: one bar over the jobs and, under it, the current job's iterations.
+
+    With several workers the lower bar follows whichever job sent the latest event (its name is
+    the bar's label); Ray tasks send none, so there only the jobs' bar moves.
+    """
+
+    def __init__(self, *, quiet: bool, count: int, unit: str = "job") -> None:
+        self.quiet, self.count, self.unit = quiet, count, unit
+        self.jobs: Any = None
+        self.current: Any = None
+        self.current_index = 0
+        self.written = 0  # jobs written by this run (for the message after Ctrl-C)
+
+    def _open(self) -> None:
+        if self.jobs is None and not self.quiet:
+            from tqdm import tqdm
+
+            self.jobs = tqdm(total=self.count or None, desc=f"{self.unit}s", unit=self.unit,
+                             position=0,
+                             dynamic_ncols=True, file=sys.stderr)
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet or p.job is None:
+            return
+        self._open()
+        from tqdm import tqdm
+
+        if self.current is None or p.job.index != self.current_index:
+            if self.current is not None:
+                self.current.close()
+            self.current_index = p.job.index
+            self.current = tqdm(total=p.total, unit="it", position=1, leave=False,
+                                dynamic_ncols=True, file=sys.stderr)
+        self.current.set_description_str(f"[{p.job.index}/{p.job.count}] {p.job.name}",
+                                         refresh=False)
+        self.current.set_postfix_str(_postfix(p), refresh=False)
+        self.current.update(p.iteration - self.current.n)
+
+    def outcome(self, index: int, outcome: Any) -> None:
+        """A job ended (written, skipped or failed): the jobs' bar moves on."""
+        self.advance(outcome.name, outcome.status)
+
+    def advance(self, name: str, status: str) -> None:
+        """One more job (or video frame) is over."""
+        if status == "done":
+            self.written += 1
+        if self.quiet:
+            return
+        self._open()
+        self.jobs.set_postfix_str(f"{name}: {status}", refresh=False)
+        self.jobs.update(1)
+
+    def close(self) -> None:
+        for bar in (self.current, self.jobs):
+            if bar is not None:
+                bar.close()
+        self.current = self.jobs = None
