@@ -473,7 +473,8 @@ def _demo(args: argparse.Namespace) -> int:
             [("content (sample:cat)", sample("cat")), ("style (sample:mosaic)", sample("mosaic")),
              ("stylized", results["stylized"].to_pil())],
         ],
-        title=f"texstyle demo: Gram-matrix texture synthesis and style transfer ({args.size} px)",
+        title=(f"texstyle demo: texture synthesis ({results['texture'].settings['loss']}) and "
+               f"style transfer ({results['stylized'].settings['loss']}), {args.size} px"),
     )
     save_image(sheet, out / "contact_sheet.png", overwrite=args.overwrite)
     print(f"texstyle: wrote {out}/texture.png, {out}/stylized.png and {out}/contact_sheet.png "
