@@ -8,7 +8,9 @@ run cut off between the two is redone rather than taken as finished.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .api import RunResult
@@ -20,10 +22,16 @@ def record_path(output: Path) -> Path:
     return output.with_suffix(".json")
 
 
-def write_result(result: RunResult, output: Path, *, overwrite: bool) -> None:
-    """The image, then its record (settings and loss history), each written atomically."""
+def write_result(result: RunResult, output: Path, *, overwrite: bool, shown_as: str | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
+    """The image, then its record (settings and loss history), each written atomically.
+
+    ``shown_as`` is what the record names the output (the studio gives the file name only, not
+    its server-side path); ``extra`` adds keys (the studio's equivalent command line).
+    """
     save_image(result.image, output, overwrite=overwrite)
-    record = {"texstyle": __version__, "output": str(output), "elapsed_s": round(result.elapsed, 3),
+    record = {"texstyle": __version__, "output": shown_as or str(output),
+              "elapsed_s": round(result.elapsed, 3), **(extra or {}),
               "settings": result.settings, "history": result.history}
     write_text(json.dumps(record, indent=1, default=str) + "\n", record_path(output),
                overwrite=overwrite)

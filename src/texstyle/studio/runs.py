@@ -10,7 +10,6 @@ lives here, so a reload loses nothing.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import tempfile
 import threading
@@ -22,12 +21,12 @@ from typing import Any
 
 import torch
 
-from .. import __version__
 from ..api import RunInterrupted, RunResult, run_stylize, run_texture
 from ..config import StylizeSettings, TextureSettings
 from ..errors import TexstyleError
-from ..image import fit_long_side, resize, save_image, to_pil, write_text
+from ..image import fit_long_side, resize, to_pil
 from ..progress import Progress
+from ..records import write_result
 from .controls import command_line, settings_for
 from .inputs import Inputs
 
@@ -270,11 +269,8 @@ class Studio:
     def _keep(self, run: Run, result: RunResult) -> None:
         """Write the result and its record (as the command line does) under the work folder."""
         path = self.work_dir / "runs" / f"texstyle-{run.id}.png"
-        save_image(result.image, path)
-        record = {"texstyle": __version__, "output": path.name,
-                  "elapsed_s": round(result.elapsed, 3), "command": run.command,
-                  "settings": result.settings, "history": result.history}
-        write_text(json.dumps(record, indent=1, default=str) + "\n", path.with_suffix(".json"))
+        write_result(result, path, overwrite=False, shown_as=path.name,
+                     extra={"command": run.command})
         run.result, run.elapsed_s = path, result.elapsed
         run.result_size = (result.image.shape[-1], result.image.shape[-2])
         run.show(frame_bytes(result.image), "result")
