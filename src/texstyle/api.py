@@ -28,6 +28,7 @@ from .colour import distribution_transfer
 from .config import StylizeSettings, TextureSettings, is_gan, parse_disc
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
+from .guides import Guide, Region, guided_targets
 from .image import ImageInput, resize, to_pil
 from .layers import min_input_size
 from .losses import Objective, TemporalTarget, style_targets
@@ -38,11 +39,15 @@ from .optimize import LoopInterrupted, LoopState, OptimResult, optimize
 from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .progress import Callback, placed
 from .refine import refine_tiled
+from .regions import RegionPlan, SpatialPlan
 from .seamless import periodic_resize
-from .stats import STATISTICS, blend_weights
+from .stats import STATISTICS, Statistic, blend_weights
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
+# Weight of the pixel term that keeps regions mapped to the photo (--rest content) as they were:
+# the content term alone (relu4_2) lets their colours drift towards the neighbours' styles.
+KEEP_WEIGHT = 10.0
 
 CheckpointWriter = Callable[[Checkpoint], None]
 
@@ -192,7 +197,7 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
             # A tiled level takes its content features tile by tile: never the whole image at once.
             objective = _level_objective(extractor, settings, plan.style_images,
                                          None if lv.tiles else plan.content, lv.shape,
-                                         nets.layer_weights, device, generator)
+                                         nets.layer_weights, device, generator, plan.spatial)
             objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile,
                                 temporal=temporal.resized(*lv.shape) if temporal else None)
             state = resume.loop if resume is not None and level == resume.level else None
@@ -265,6 +270,8 @@ def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
     if below is not None:
         return (periodic_resize if settings.tile else resize)(below, *hw)
     content = resize(plan.content, *hw) if plan.content is not None else None
+    if plan.spatial is not None and plan.spatial.regions and settings.init in ("palette", "noise"):
+        return _regional_start(plan, plan.spatial.regions, hw, content, generator)
     return _initial_image(settings.init, hw, colour=_blended_colour(plan.style_images, settings),
                           content=content, generator=generator,
                           feedforward=lambda c: _feedforward(c, plan.style_images, settings,
@@ -272,6 +279,51 @@ def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
                           palette=lambda c: _in_style_colours(c, plan.style_images,
                                                               settings.style_blend),
                           max_pixels=settings.max_pixels)
+
+
+def level_mask(mask: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    """A region's mask at a pyramid level's size (area-averaged, so it stays in [0, 1])."""
+    if tuple(mask.shape[-2:]) == hw:
+        return mask
+    return torch.nn.functional.interpolate(mask, size=hw, mode="bilinear", align_corners=False,
+                                           antialias=True).clamp(0, 1)
+
+
+def _region_pixels(plan: RunPlan, region: RegionPlan) -> torch.Tensor:
+    """The colours a region takes: its style image's pixels under its style mask, (1, 3, 1, N)."""
+    pool = []
+    for i in region.styles:
+        img = plan.style_images[i]
+        pixels = img.reshape(3, -1)
+        if region.style_mask is not None:
+            pixels = pixels[:, region.style_mask.reshape(-1) > 0.5]
+        step = max(1, pixels.shape[1] // 65536)
+        pool.append(pixels[:, ::step])
+    return torch.cat(pool, dim=1).reshape(1, 3, 1, -1)
+
+
+def _regional_start(plan: RunPlan, regions: tuple[RegionPlan, ...], hw: tuple[int, int],
+                    content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    """The first level's image with regions: each region starts in its own style's colours (the
+    photo repainted in them, or noise around their mean), kept regions as the photo; blended
+    by the soft masks, so a boundary starts as a gradient, not a seam."""
+    out = torch.zeros(1, 3, *hw)
+    weight = torch.zeros(1, 1, *hw)
+    for region in regions:
+        mask = level_mask(region.mask, hw)
+        if not region.styles:
+            assert content is not None, "a kept region needs the photo"
+            piece = content
+        else:
+            pixels = _region_pixels(plan, region)
+            if content is not None and plan.settings.init == "palette":
+                piece = distribution_transfer(content, pixels)
+            else:
+                noise = torch.randn(1, 3, *hw, generator=generator) * 0.1
+                piece = (pixels.mean(dim=(2, 3), keepdim=True) + noise).clamp(0, 1)
+        out += mask * piece
+        weight += mask
+    return out / weight.clamp_min(1e-6)
 
 
 def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.Tensor,
@@ -355,7 +407,7 @@ def _run_feedforward(plan: RunPlan) -> RunResult:
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                      style_images: list[torch.Tensor], content_full: torch.Tensor | None,
                      hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
-                     generator: torch.Generator) -> Objective:
+                     generator: torch.Generator, spatial: SpatialPlan | None = None) -> Objective:
     """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
     feats = _style_features(extractor, settings, style_images, hw, device)
     # A gan loss keeps only its fixed part here (gan+gram: gram); the adversarial term is added
@@ -363,15 +415,45 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
     name = moment_statistic(settings.loss)
     statistic = STATISTICS[name or "gram"]
     targets = (style_targets(feats, settings.style_layers, statistic, settings.style_blend)
-               if name else {})
+               if name and spatial is None else {})
+    if spatial is not None and spatial.layer_styles is not None:
+        # Scale mixing: each layer's target from its own style (coarse deep, fine shallow).
+        targets = {n: style_targets(feats[i], [n], statistic)[n]
+                   for n, i in spatial.layer_styles.items()}
     objective = Objective(extractor, targets, layer_weights, style_weight=settings.style_weight,
                           tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
+    if spatial is not None and spatial.regions:
+        objective = replace(objective, **_guidance(spatial, feats, statistic, settings, hw,
+                                                   content_full, device))
     if isinstance(settings, StylizeSettings) and content_full is not None:
         with torch.no_grad():
             target = extractor(resize(content_full, *hw).to(device))[settings.content_layer]
         objective = replace(objective, content_target=target, content_layer=settings.content_layer,
                             content_weight=settings.content_weight)
     return objective
+
+
+def _guidance(spatial: SpatialPlan, feats: list[dict[str, torch.Tensor]], statistic: Statistic,
+              settings: TextureSettings, hw: tuple[int, int], content_full: torch.Tensor | None,
+              device: torch.device) -> dict[str, Any]:
+    """The guided style term of one level (guides.py) and the pixel term of the kept regions."""
+    blend = blend_weights(settings.style_blend, len(settings.style_blend or ())) \
+        if settings.style_blend else None
+    regions = []
+    for r in spatial.styled:
+        weights = (blend if blend is not None and len(blend) == len(r.styles)
+                   else blend_weights(None, len(r.styles)))
+        targets = guided_targets(statistic, [feats[i] for i in r.styles],
+                                 [r.style_mask] * len(r.styles), settings.style_layers, weights,
+                                 settings.spatial.mask_erosion)
+        mask = level_mask(r.mask, hw).to(device)
+        regions.append(Region(mask, float(mask.mean()), targets))
+    changes: dict[str, Any] = {"guide": Guide(tuple(regions), settings.spatial.mask_erosion)}
+    keep = spatial.keep_mask()
+    if keep is not None and content_full is not None:
+        changes["keep"] = TemporalTarget(resize(content_full, *hw).to(device),
+                                         level_mask(keep, hw).to(device), KEEP_WEIGHT)
+    return changes
 
 
 def _style_features(extractor: VGGFeatures, settings: TextureSettings,

@@ -26,6 +26,7 @@ from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ..config import (
     GAN_GROUP,
     FileOptions,
+    SpatialOptions,
     StylizeSettings,
     TextureSettings,
     check_positive_int,
@@ -37,6 +38,7 @@ from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
 from ..plan import calibrate, plan_run
 from ..records import record_path, write_result
+from ..regions import spatial_sources
 from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
 from ..report.figures import contact_sheet, gan_curves, grid, loss_plot
 from ..samples import SAMPLE_NAMES, is_sample
@@ -95,6 +97,10 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
                                   "help": option_help(f, default)}
         if isinstance(default, bool):
             kwargs["action"] = "store_true"
+        elif meta["parse"] == "repeat":  # a repeatable flag: a tuple of its values
+            kwargs |= {"action": "append", "default": None}
+            if meta["metavar"] is not None:
+                kwargs["metavar"] = meta["metavar"]
         else:
             parse = meta["parse"] or type(default)
             kwargs["type"] = {"names": _names, "floats": _floats}.get(parse, parse)
@@ -170,8 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
     sty.add_argument("content", help=f"content image {samples}")
-    sty.add_argument("--style", action="append", required=True,
-                     help="style image (a painting, say); repeat to mix several")
+    sty.add_argument("--style", action="append",
+                     help="style image (a painting, say); repeat to mix several (not needed with "
+                          "--region or --style-coarse/--style-fine)")
     _add_run_options(sty, StylizeSettings, "stylize")
 
     til = sub.add_parser("tile", help="lay an image out in a grid, to check a texture for seams",
@@ -305,17 +312,23 @@ def _terminate_like_ctrl_c():
 
 def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
     values = {name: getattr(args, name) for name in cls.field_names() if hasattr(args, name)}
+    values = {name: tuple(v) if isinstance(v, list) else v for name, v in values.items()
+              if not (v is None and name in _REPEATED)}
     if args.width is not None or args.height is not None:
         values["size"] = None
     return cls.from_options(**values)
 
 
+_REPEATED = {f.name for f in fields(SpatialOptions) if f.metadata.get("parse") == "repeat"}
+
+
 def _run_command(args: argparse.Namespace) -> int:
     is_stylize = args.command == "stylize"
     settings = _settings_from_args(args, StylizeSettings if is_stylize else TextureSettings)
-    styles = args.style if is_stylize else [*args.style, *args.extra_styles]
-    if not styles:
-        raise TexstyleError("give an exemplar image (or sample:NAME)")
+    styles = (args.style or []) if is_stylize else [*args.style, *args.extra_styles]
+    if not styles and not settings.spatial.active:
+        raise TexstyleError("give a style image with --style (or --region, --style-coarse)"
+                            if is_stylize else "give an exemplar image (or sample:NAME)")
     if args.style_blend is not None and len(args.style_blend) != len(styles):
         raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
                             f"{len(styles)} style images")
@@ -323,7 +336,8 @@ def _run_command(args: argparse.Namespace) -> int:
         plan = plan_run(styles, args.content if is_stylize else None, settings)
         print(plan.describe(None if plan.feedforward else calibrate(plan)))
         return 0
-    inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
+    inputs = [*styles, args.init, *spatial_sources(settings.spatial)] + (
+        [args.content] if is_stylize else [])
     files = FileOptions(save_every=args.save_every, checkpoint_every=args.checkpoint_every)
     if args.plot is not None and not is_gan(settings.loss):
         raise TexstyleError(f"--plot draws discriminator curves; it needs a gan loss, not "
