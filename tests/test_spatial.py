@@ -85,7 +85,7 @@ def test_a_region_mapped_to_content_stays_near_the_photo(tmp_path):
     assert kept < 0.06, kept
     assert styled > 2 * kept, (styled, kept)
     assert "keep" in result.history[-1]
-    assert any("kept as the photo" in line for line in result.settings["regions"])
+    assert any("kept as the photo" in line for line in result.settings["region_plan"])
 
 
 # ---- the other ways in -------------------------------------------------------------------------
@@ -100,13 +100,13 @@ def test_label_map_texture_grows_each_exemplar_in_its_region(tmp_path):
     img = result.image[0]
     saturation = img.amax(0) - img.amin(0)
     assert float(saturation[:, 28:].mean()) > float(saturation[:, :20].mean()) + 0.1
-    assert len(result.settings["regions"]) == 2
+    assert len(result.settings["region_plan"]) == 2
 
 
 def test_automatic_regions_pair_and_run(tmp_path):
     result = run_stylize("sample:astronaut", "sample:stars", size=48, coarsest=48, iters=5,
                          fine_iters=None, regions="auto:3", device="cpu")
-    assert len(result.settings["regions"]) == 3
+    assert len(result.settings["region_plan"]) == 3
     assert torch.isfinite(result.image).all()
 
 
@@ -214,7 +214,7 @@ def test_cli_label_map_texture_writes_the_output_and_its_regions(inputs):
     with Image.open(inputs / "out.png") as img:
         assert img.size == (32, 32)
     record = json.loads((inputs / "out.json").read_text())["settings"]
-    assert record["label_map"] == "map.png" and len(record["regions"]) == 3
+    assert record["label_map"] == "map.png" and len(record["region_plan"]) == 3
 
 
 @pytest.mark.slow

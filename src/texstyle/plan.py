@@ -106,7 +106,8 @@ class RunPlan:
             "optimizer": s.resolved_optimizer(),
             "layer_weights": list(s.normalized_layer_weights().values()),
             "style_layers": list(s.style_layers),
-        } | ({"regions": self.spatial.describe()} if self.spatial and self.spatial.regions else {})
+        } | ({"region_plan": self.spatial.describe()}
+             if self.spatial is not None and self.spatial.regions else {})
 
     def describe(self, seconds_per_pixel: float | None = None) -> str:
         """The plan in a few lines, for ``--dry-run``; times when a calibration is given."""

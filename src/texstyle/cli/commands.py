@@ -33,6 +33,7 @@ from ..config import (
     flag_name,
     is_gan,
     option_help,
+    parse_auto,
 )
 from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
@@ -219,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                      help=f"VGG-19 weights (default {d.weights})")
+    cmp.add_argument("--regions", metavar="auto:K",
+                     help="also run the pairs with K automatic regions (regions.png): each "
+                          "statistic restricted to paired regions (docs/spatial.md)")
     cmp.add_argument("--out-dir", type=Path, default=Path("texstyle-compare"),
                      help="folder for the results (default ./texstyle-compare)")
     _add_job_flags(cmp, "replace earlier results")
@@ -535,8 +539,12 @@ def _compare(args: argparse.Namespace) -> int:
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
         raise TexstyleError(f"--out-dir {out} is a file, not a folder")
-    outputs = {"textures": out / "textures.png", "stylized": out / "stylized.png"}
+    outputs = {"textures": out / "textures.png", "stylized": out / "stylized.png",
+               "regions": out / "regions.png"}
+    if args.regions is not None:
+        parse_auto(args.regions)
     planned = ([outputs["textures"]] if textures else []) + ([outputs["stylized"]] if pairs else [])
+    planned += [outputs["regions"]] if pairs and args.regions is not None else []
     planned += [out / "losses.png", out / "compare.json"]
     check_outputs(planned, [*textures, *(s for pair in pairs for s in pair)], overwrite=args.overwrite)
 
@@ -544,7 +552,7 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
-                             callback=render)
+                             regions=args.regions, callback=render)
     except ComparisonInterrupted as exc:
         render.close()
         return _save_partial_comparison(exc.partial, outputs, out)
@@ -584,8 +592,8 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
                  f"coarsest level, seed {seed}{' (interrupted)' if result.interrupted else ''}")
         save_image(grid(*result.table(g), cell=cell, title=title), outputs[g.name],
                    overwrite=overwrite)
-    dashed = [row.label for g in result.grids if g.name == "stylized" for row in g.rows]
-    kinds = (" and ".join(f"{g.name} ({'dashed' if g.name == 'stylized' else 'solid'})"
+    dashed = [row.label for g in result.grids if g.name != "textures" for row in g.rows]
+    kinds = (" and ".join(f"{g.name} ({'solid' if g.name == 'textures' else 'dashed'})"
                           for g in result.grids) if len(result.grids) > 1 else result.grids[0].name)
     figure = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
                        level_starts=level_starts(result))
