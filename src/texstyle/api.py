@@ -197,7 +197,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
             # A tiled level takes its content features tile by tile: never the whole image at once.
             objective = _level_objective(extractor, settings, plan.style_images,
                                          None if lv.tiles else plan.content, lv.shape,
-                                         nets.layer_weights, device, generator, plan.spatial)
+                                         nets.layer_weights, device, generator, plan.spatial,
+                                         photo=plan.content)
             objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile,
                                 temporal=temporal.resized(*lv.shape) if temporal else None)
             state = resume.loop if resume is not None and level == resume.level else None
@@ -407,8 +408,12 @@ def _run_feedforward(plan: RunPlan) -> RunResult:
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                      style_images: list[torch.Tensor], content_full: torch.Tensor | None,
                      hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
-                     generator: torch.Generator, spatial: SpatialPlan | None = None) -> Objective:
-    """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
+                     generator: torch.Generator, spatial: SpatialPlan | None = None,
+                     photo: torch.Tensor | None = None) -> Objective:
+    """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``.
+
+    ``photo``: the content image for the pixels kept as the photo (regions mapped to content),
+    given even at a tiled level, where ``content_full`` is None."""
     feats = _style_features(extractor, settings, style_images, hw, device)
     # A gan loss keeps only its fixed part here (gan+gram: gram); the adversarial term is added
     # by adversarial.optimize_adversarial.
@@ -424,7 +429,7 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                           tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
     if spatial is not None and spatial.regions:
         objective = replace(objective, **_guidance(spatial, feats, statistic, settings, hw,
-                                                   content_full, device))
+                                                   photo, device))
     if isinstance(settings, StylizeSettings) and content_full is not None:
         with torch.no_grad():
             target = extractor(resize(content_full, *hw).to(device))[settings.content_layer]
@@ -434,7 +439,7 @@ def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
 
 
 def _guidance(spatial: SpatialPlan, feats: list[dict[str, torch.Tensor]], statistic: Statistic,
-              settings: TextureSettings, hw: tuple[int, int], content_full: torch.Tensor | None,
+              settings: TextureSettings, hw: tuple[int, int], photo: torch.Tensor | None,
               device: torch.device) -> dict[str, Any]:
     """The guided style term of one level (guides.py) and the pixel term of the kept regions."""
     blend = blend_weights(settings.style_blend, len(settings.style_blend or ())) \
@@ -450,8 +455,8 @@ def _guidance(spatial: SpatialPlan, feats: list[dict[str, torch.Tensor]], statis
         regions.append(Region(mask, float(mask.mean()), targets))
     changes: dict[str, Any] = {"guide": Guide(tuple(regions), settings.spatial.mask_erosion)}
     keep = spatial.keep_mask()
-    if keep is not None and content_full is not None:
-        changes["keep"] = TemporalTarget(resize(content_full, *hw).to(device),
+    if keep is not None and photo is not None:
+        changes["keep"] = TemporalTarget(resize(photo, *hw).to(device),
                                          level_mask(keep, hw).to(device), KEEP_WEIGHT)
     return changes
 

@@ -294,10 +294,6 @@ def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSet
     budgets = level_budgets(shapes, settings.iters, settings.fine_iters, [t > 0 for t in tiles],
                             settings.print_iters)
     levels = [LevelPlan(hw, n, t) for hw, n, t in zip(shapes, budgets, tiles)]
-    if spatial is not None and spatial.regions and any(tiles):
-        raise TexstyleError(f"regions work up to --refine-tile ({settings.refine_tile} px); the "
-                            f"output is {out_hw[1]}x{out_hw[0]} px: raise --refine-tile or "
-                            "make it smaller")
     return RunPlan(settings, device, style_images, content_full, recolour, out_hw, style_sizes,
                    layers, memory, digest, levels, spatial)
 
