@@ -113,7 +113,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
 
 
 def _run(
-    style: StyleInput,
+    style: StyleInput | None,
     content: ImageInput | None,
     settings: TextureSettings,
     callback: Callback | None,
@@ -362,7 +362,7 @@ def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.
                     checkpoint_every=checkpoint_every, tolerance=settings.tolerance)
 
 
-def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
+def _run_with_fallback(style: StyleInput | None, content: ImageInput | None, settings: TextureSettings,
                        callback: Callback | None, **files: Any) -> RunResult:
     """``_run``, started again with cheaper settings or on the CPU if CUDA runs out of memory."""
     on_cuda = resolve_device(settings.device).type == "cuda"
@@ -484,7 +484,7 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
     return base.with_options(**options)  # flat GAN options (disc=…) go into base.gan
 
 
-def run_texture(style: StyleInput, settings: TextureSettings | None = None,
+def run_texture(style: StyleInput | None, settings: TextureSettings | None = None,
                 callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
                 checkpoint_every: int | None = None, resume: Checkpoint | None = None,
                 **options: Any) -> RunResult:
@@ -493,13 +493,15 @@ def run_texture(style: StyleInput, settings: TextureSettings | None = None,
     ``checkpoint(Checkpoint)`` is called about every ``checkpoint_every`` iterations and at the
     end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
     Ctrl-C raises ``RunInterrupted`` whose ``partial`` is the best ``RunResult`` so far.
+    ``style`` may be None when the options name the styles (``label_map`` with ``exemplar``,
+    ``style_coarse`` with ``style_fine``; docs/spatial.md).
     """
     return _run_with_fallback(style, None, _settings(TextureSettings, settings, options), callback,
                               checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                               resume=resume)
 
 
-def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
+def run_stylize(content: ImageInput, style: StyleInput | None, settings: StylizeSettings | None = None,
                 callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
                 checkpoint_every: int | None = None, resume: Checkpoint | None = None,
                 temporal: TemporalTarget | None = None, **options: Any) -> RunResult:
@@ -507,13 +509,15 @@ def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSetting
 
     Checkpoints, resuming and Ctrl-C as for ``run_texture``.  ``temporal`` (a video frame, see
     ``video/``) starts from the warped previous output and adds Ruder et al.'s temporal term.
+    ``style`` may be None when regions name their styles (``region=("sky.png:painting.jpg",)``)
+    or with ``style_coarse`` / ``style_fine`` (docs/spatial.md).
     """
     return _run_with_fallback(style, content, _settings(StylizeSettings, settings, options),
                               callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                               resume=resume, temporal=temporal)
 
 
-def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
+def synthesize_texture(style: StyleInput | None, *, callback: Callback | None = None,
                        **options: Any) -> Image.Image:
     """A texture that VGG-19 cannot tell from ``style`` by the chosen statistic (``loss``).
 
@@ -524,7 +528,7 @@ def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
     return run_texture(style, callback=callback, **options).to_pil()
 
 
-def stylize(content: ImageInput, style: StyleInput, *, callback: Callback | None = None,
+def stylize(content: ImageInput, style: StyleInput | None, *, callback: Callback | None = None,
             **options: Any) -> Image.Image:
     """``content`` painted in the style of ``style`` (Gatys et al., 2016).
 

@@ -236,7 +236,7 @@ def hw_of(image: torch.Tensor) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSettings) -> RunPlan:
+def plan_run(style: StyleInput | None, content: ImageInput | None, settings: TextureSettings) -> RunPlan:
     """Read and check the inputs, then decide every size, budget and estimate of the run.
 
     Raises ``TexstyleError`` for anything that would stop the run later (sizes, memory), so that
