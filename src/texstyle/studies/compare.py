@@ -181,13 +181,14 @@ def run_compare(
     weights: str = "normalized",
     device: str = "auto",
     regions: str | None = None,
+    region_pairs: Sequence[tuple[Source, Source]] | None = None,
     callback: Callback | None = None,
 ) -> Comparison:
     """Run every texture exemplar and every content/style pair under every statistic in ``losses``.
 
-    With ``regions`` (``auto:K``) the pairs are run once more with automatic regions
-    (docs/spatial.md), a third grid: what each statistic does when every region of the photo
-    matches only its partner region of the painting.
+    With ``regions`` (``auto:K``) the pairs (or ``region_pairs``) are run once more with
+    automatic regions (docs/spatial.md), a third grid: what each statistic does when every region
+    of the photo matches only its partner region of the painting.
 
     ``textures`` or ``pairs`` may be empty (that grid is left out), not both.  Everything that
     can be checked without optimising (statistic names, settings, inputs, sizes) is checked
@@ -211,8 +212,10 @@ def run_compare(
     if pairs:
         grids.append(Grid("stylized", ("content", "style"),
                           [_plan_row(p, settings["stylized", losses[0]]) for p in pairs]))
-    if pairs and regions is not None:
-        rows = [_plan_row(p, settings["regions", losses[0]]) for p in pairs]
+    recorded = shared | ({"regions": regions} if regions is not None else {})
+    guided = list(pairs if region_pairs is None else region_pairs)
+    if guided and regions is not None:
+        rows = [_plan_row(p, settings["regions", losses[0]]) for p in guided]
         grids.append(Grid("regions", ("content", "style"),
                           [replace(row, label=f"{row.label}, {regions}") for row in rows]))
     if not grids:
@@ -242,12 +245,12 @@ def run_compare(
                         row.results[loss] = exc.partial  # the running cell's best image
                     elif cell == 1:
                         raise  # nothing to save yet
-                    raise ComparisonInterrupted(Comparison(grids, losses, shared,
+                    raise ComparisonInterrupted(Comparison(grids, losses, recorded,
                                                            time.perf_counter() - start,
                                                            (grid.name, row.label, loss))) from None
                 row.results[loss] = result
                 done += row.iterations
-    return Comparison(grids, losses, shared, time.perf_counter() - start)
+    return Comparison(grids, losses, recorded, time.perf_counter() - start)
 
 
 def _plan_row(sources: tuple[Source, ...], settings: TextureSettings) -> Row:
