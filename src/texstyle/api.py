@@ -297,7 +297,9 @@ def _region_pixels(plan: RunPlan, region: RegionPlan) -> torch.Tensor:
         img = plan.style_images[i]
         pixels = img.reshape(3, -1)
         if region.style_mask is not None:
-            pixels = pixels[:, region.style_mask.reshape(-1) > 0.5]
+            # Mostly inside; a faint (soft, small) region takes its most-inside half.
+            weights = region.style_mask.reshape(-1)
+            pixels = pixels[:, weights >= min(0.5, 0.5 * float(weights.max()))]
         step = max(1, pixels.shape[1] // 65536)
         pool.append(pixels[:, ::step])
     return torch.cat(pool, dim=1).reshape(1, 3, 1, -1)
