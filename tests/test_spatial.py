@@ -231,3 +231,19 @@ def test_cli_never_writes_over_a_mask(inputs):
     proc = run_main("stylize", "sample:cat", "--region", "left.png:sample:mosaic", "-o",
                     "left.png", "--overwrite", "--size", "32", cwd=inputs)
     assert_usage_error(proc, "one of the inputs")
+
+
+@pytest.mark.slow
+def test_regions_at_print_size_are_refined_in_tiles(tmp_path):
+    # 96 px in tiles of 64: the regions' statistics stay global (refine.py), the kept half stays.
+    photo = read_input("sample:coffee", "photo")
+    h, w = photo.shape[-2:]
+    mask = save_mask(tmp_path / "left.png", halves(h, w)[0])
+    result = run_stylize("sample:coffee", None, size=96, coarsest=48, iters=4, fine_iters=None,
+                         print_iters=3, refine_tile=64, refine_overlap=16, style_layers=LAYERS,
+                         region=(f"{mask}:sample:mosaic",), device="cpu")
+    assert result.settings["tiles_per_level"][-1] > 1
+    out = result.image
+    oh, ow = out.shape[-2:]
+    diff = (out - resize(photo, oh, ow)).abs()
+    assert float(diff[..., ow // 2 + 8:].mean()) < 0.5 * float(diff[..., : ow // 2].mean())
