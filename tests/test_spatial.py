@@ -247,3 +247,35 @@ def test_regions_at_print_size_are_refined_in_tiles(tmp_path):
     oh, ow = out.shape[-2:]
     diff = (out - resize(photo, oh, ow)).abs()
     assert float(diff[..., ow // 2 + 8:].mean()) < 0.5 * float(diff[..., : ow // 2].mean())
+
+
+def test_automatic_regions_find_a_texture_that_colour_cannot_see():
+    # A disc of grass inside brick: both grey, so colour and position alone split it no better
+    # than chance (0.51 in benchmarks/spatial_clusters.py); the VGG texture points find it (0.97).
+    from texstyle.regions import colour_points, kmeans, texture_points
+
+    side = 128
+    brick = resize(read_input("sample:brick", "brick"), side, side)
+    grass = resize(read_input("sample:grass", "grass"), side, side)
+    y, x = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
+    truth = (x - side / 2) ** 2 + (y - side / 2) ** 2 < (side * 0.3) ** 2
+    image = torch.where(truth, grass, brick)
+    net = VGGFeatures(_cached_weights("normalized"), ["relu3_1"])
+
+    def accuracy(points_hw) -> float:
+        points, (h, w) = points_hw
+        labels = kmeans(points, 2).reshape(1, 1, h, w).float()
+        full = torch.nn.functional.interpolate(labels, size=(side, side))[0, 0].bool()
+        hit = float((full == truth).float().mean())
+        return max(hit, 1 - hit)
+
+    assert accuracy(texture_points(image, net)) > 0.9
+    assert accuracy(colour_points(image)) < 0.7
+
+
+def test_clusters_pair_by_brightness_and_height():
+    from texstyle.regions import pair_clusters
+
+    photo = torch.tensor([[0.9, 0.1], [0.2, 0.9], [0.5, 0.5]], dtype=torch.float64)  # sky, ground, middle
+    style = torch.tensor([[0.5, 0.6], [0.1, 0.8], [0.8, 0.2]], dtype=torch.float64)
+    assert pair_clusters(photo, style) == [2, 1, 0]

@@ -33,7 +33,7 @@ from .memory import (
 )
 from .pyramid import level_budgets, level_shapes
 from .refine import plan_tiles
-from .regions import SpatialPlan, plan_spatial
+from .regions import DESCRIPTOR_LAYER, SpatialPlan, plan_spatial
 from .samples import is_sample, load_sample
 from .weights import load_weights
 
@@ -258,7 +258,9 @@ def plan_run(style: StyleInput | None, content: ImageInput | None, settings: Tex
     if sp.active:
         style_images, spatial, label_map = plan_spatial(
             sp, settings.style_layers, style_images, content_full,
-            lambda source, what: read_input(source, what, settings.max_pixels), settings.seed)
+            lambda source, what: read_input(source, what, settings.max_pixels), settings.seed,
+            lambda: VGGFeatures(load_weights(settings.weights), [DESCRIPTOR_LAYER],
+                                pooling=settings.pooling))
     reference = (content_full if content_full is not None else
                  label_map if label_map is not None else style_images[0])
     out_hw = output_shape(settings, hw_of(reference))

@@ -32,14 +32,18 @@ from .layers import layer_index
 log = logging.getLogger(__name__)
 
 Reader = Callable[[str, str], torch.Tensor]  # (source, what) → (1, 3, H, W) in [0, 1]
+Extractor = Callable[[torch.Tensor], dict[str, torch.Tensor]]  # a VGG forward pass
 MIN_MASK_PIXELS = 1.0  # a mask whose white adds up to less than one pixel covers nothing
 # Soft boundaries: masks made here (automatic regions, label maps) are blurred with a Gaussian
 # of this fraction of the long side (3 px at 128 px, 5 px at 256 px), so positions near a
 # boundary count partly for both regions and the two textures blend instead of meeting at a line.
 SOFT_EDGE = 0.02
 LABEL_TOLERANCE = 48  # 0-255: antialiased label-map pixels go to the nearest label within this
-CLUSTER_SIDE = 64  # px: automatic regions are found on images this small (layout, not detail)
-POSITION_WEIGHT = 1.5  # how much where a pixel is counts against its colour when clustering
+# Automatic regions are found on a copy this small (layout, not detail), from these features.
+CLUSTER_SIDE = 128  # px
+DESCRIPTOR_LAYER = "relu3_1"
+# How much where a point is counts against what it looks like (descriptors spread 0.3).
+POSITION_WEIGHT = 0.45
 
 
 @dataclass(frozen=True)
@@ -162,15 +166,35 @@ def mask_regions(sp: SpatialOptions, main: int, content: torch.Tensor, read: Rea
 # ---- --regions auto:K ------------------------------------------------------------------------
 
 
-def _pixel_features(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
-    """(N, 5) per-pixel features of a small copy: YIQ colour and (x, y) position in [0, 1]."""
-    h, w = fit_long_side(int(image.shape[-2]), int(image.shape[-1]), CLUSTER_SIDE)
-    small = resize(image, h, w)
-    yiq = rgb_to_yiq(small)[0].reshape(3, -1).T.double()
+def _grid(h: int, w: int) -> torch.Tensor:
+    """(h·w, 2) positions (x, y) in [0, 1], weighted against the descriptors."""
     ys, xs = torch.meshgrid(torch.linspace(0, 1, h, dtype=torch.float64),
                             torch.linspace(0, 1, w, dtype=torch.float64), indexing="ij")
-    position = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1) * POSITION_WEIGHT * 0.3
-    return torch.cat([yiq, position], 1), (h, w)
+    return torch.stack([xs.reshape(-1), ys.reshape(-1)], 1) * POSITION_WEIGHT
+
+
+def colour_points(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(N, 5) per-pixel points of a 64 px copy: YIQ colour and position.  The alternative to
+    ``texture_points`` that benchmarks/spatial_clusters.py measures (0.79 against 0.93)."""
+    h, w = fit_long_side(int(image.shape[-2]), int(image.shape[-1]), 64)
+    yiq = rgb_to_yiq(resize(image, h, w))[0].reshape(3, -1).T.double()
+    return torch.cat([yiq, _grid(h, w)], 1), (h, w)
+
+
+def texture_points(image: torch.Tensor, net: Extractor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(N, 10) points on an 8 px grid of a 128 px copy: VGG relu3_1 averaged over 2x2 positions
+    (a local texture descriptor that also sees colour), reduced to 8 dimensions by PCA and
+    scaled to a spread of 0.3, with the position."""
+    h, w = fit_long_side(int(image.shape[-2]), int(image.shape[-1]), CLUSTER_SIDE)
+    with torch.no_grad():
+        features = F.avg_pool2d(net(resize(image, h, w))[DESCRIPTOR_LAYER], 2)
+    gh, gw = int(features.shape[-2]), int(features.shape[-1])
+    flat = features[0].reshape(features.shape[1], -1).T.double().cpu()
+    flat = flat - flat.mean(0)
+    _, _, v = torch.linalg.svd(flat, full_matrices=False)
+    reduced = flat @ v[:8].T
+    reduced = reduced / reduced.std().clamp_min(1e-12) * 0.3
+    return torch.cat([reduced, _grid(gh, gw)], 1), (gh, gw)
 
 
 def kmeans(points: torch.Tensor, k: int, seed: int = 0, rounds: int = 30) -> torch.Tensor:
@@ -193,17 +217,21 @@ def kmeans(points: torch.Tensor, k: int, seed: int = 0, rounds: int = 30) -> tor
     return labels
 
 
-def _cluster(image: torch.Tensor, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _cluster(image: torch.Tensor, k: int, seed: int, net: Extractor
+             ) -> tuple[torch.Tensor, torch.Tensor]:
     """K soft masks (K, 1, H, W) of ``image`` at its own size, and each cluster's summary
     (K, 2): mean brightness and mean height, what pairing compares."""
-    points, (h, w) = _pixel_features(image)
+    points, (h, w) = texture_points(image, net)
     labels = kmeans(points, k, seed).reshape(h, w)
     soft = soft_partition(labels, k)
     full = F.interpolate(soft, size=tuple(image.shape[-2:]), mode="bilinear",
                          align_corners=False).clamp(0, 1)
-    summary = torch.stack([torch.stack([points[labels.reshape(-1) == j, 0].mean(),
-                                        points[labels.reshape(-1) == j, 4].mean()])
-                           if bool((labels == j).any()) else torch.full((2,), 9.0)
+    brightness = rgb_to_yiq(resize(image, h, w))[0, 0].reshape(-1).double()
+    height = _grid(h, w)[:, 1] / POSITION_WEIGHT
+    flat = labels.reshape(-1)
+    summary = torch.stack([torch.stack([brightness[flat == j].mean(), height[flat == j].mean()])
+                           if bool((flat == j).any()) else torch.full((2,), 9.0,
+                                                                    dtype=torch.float64)
                            for j in range(k)])
     return full, summary
 
@@ -221,12 +249,13 @@ def pair_clusters(photo: torch.Tensor, style: torch.Tensor) -> list[int]:
     return list(best)
 
 
-def auto_regions(k: int, content: torch.Tensor, style: torch.Tensor, seed: int
-                 ) -> list[RegionPlan]:
+def auto_regions(k: int, content: torch.Tensor, style: torch.Tensor, seed: int,
+                 net: Extractor) -> list[RegionPlan]:
     """``--regions auto:K``: K regions of the photo, each painted from its partner region of
-    the style image (clustered by colour and position, paired by brightness and height)."""
-    photo_masks, photo_summary = _cluster(content, k, seed)
-    style_masks, style_summary = _cluster(style, k, seed)
+    the style image (clustered by local VGG texture and position, paired by brightness and
+    height)."""
+    photo_masks, photo_summary = _cluster(content, k, seed, net)
+    style_masks, style_summary = _cluster(style, k, seed, net)
     pairing = pair_clusters(photo_summary, style_summary)
     return [RegionPlan(f"auto {i + 1} → style region {j + 1}", photo_masks[i:i + 1], (0,),
                        style_masks[j:j + 1])
@@ -265,10 +294,12 @@ def label_regions(sp: SpatialOptions, label_map: torch.Tensor, map_name: str
 
 
 def plan_spatial(sp: SpatialOptions, layers: Sequence[str], main: list[torch.Tensor],
-                 content: torch.Tensor | None, read: Reader, seed: int
+                 content: torch.Tensor | None, read: Reader, seed: int,
+                 network: Callable[[], Extractor] | None = None
                  ) -> tuple[list[torch.Tensor], SpatialPlan, torch.Tensor | None]:
     """Read and check every spatial input: returns the run's style images (the ``main`` ones
-    first), the plan, and for a label map the map (the output's reference size)."""
+    first), the plan, and for a label map the map (the output's reference size).  ``network``
+    makes the VGG extractor that automatic regions cluster with (only they need it)."""
     if sp.scale_mixing:
         assert sp.style_coarse is not None and sp.style_fine is not None
         if main:
@@ -290,8 +321,9 @@ def plan_spatial(sp: SpatialOptions, layers: Sequence[str], main: list[torch.Ten
     if sp.regions is not None:
         if len(main) != 1:
             raise TexstyleError(f"--regions {sp.regions} splits one --style image, got {len(main)}")
+        assert network is not None, "automatic regions need the network"
         return main, SpatialPlan(tuple(auto_regions(parse_auto(sp.regions), content, main[0],
-                                                    seed))), None
+                                                    seed, network()))), None
     sources: list[str] = []
     regions = mask_regions(sp, len(main), content, read, sources)
     images = [*main, *(read(s, "style image") for s in sources)]
