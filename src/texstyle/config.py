@@ -233,7 +233,8 @@ class SpatialOptions:
                          choices=REST_MODES)
     regions: str | None = _spatial(
         None, "automatic regions: cluster the photo and --style into K regions by local texture "
-        "(VGG features) and position and pair them (sky to sky)", ("stylize",), parse=str, metavar="auto:K")
+        "(VGG features) and position and pair them (sky to sky)", ("stylize",), parse=str,
+        metavar="auto:K")
     label_map: str | None = _spatial(
         None, "grow a texture whose regions follow this map: each grey level or colour grows "
         "its --exemplar", ("texture",), parse=str, metavar="MAP")
