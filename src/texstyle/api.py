@@ -477,7 +477,7 @@ def _style_features(extractor: VGGFeatures, settings: TextureSettings,
 
 def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
               options: dict[str, Any]) -> TextureSettings:
-    for key in ("style_layers", "layer_weights", "style_blend"):
+    for key in ("style_layers", "layer_weights", "style_blend", "region", "exemplar"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
     if settings is not None and type(settings) is not cls:
