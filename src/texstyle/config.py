@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from .errors import TexstyleError
 from .layers import POOLINGS, check_layers, layer_index
+from .samples import PREFIX
 from .stats import STATISTICS
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -57,8 +58,8 @@ def split_sources(text: str) -> list[str]:
     tokens = text.split(":")
     while tokens:
         token = tokens.pop(0)
-        if token + ":" == SAMPLE_PREFIX and tokens:
-            token = SAMPLE_PREFIX + tokens.pop(0)
+        if token + ":" == PREFIX and tokens:
+            token = PREFIX + tokens.pop(0)
         parts.append(token)
     return parts
 
@@ -128,7 +129,6 @@ REST_MODES = ("content", "style")  # --rest: what pixels in no --region get
 CONTENT_STYLE = "content"  # --region MASK:content keeps the photo in MASK
 MAX_REGIONS = 8  # --regions auto:K
 MAX_EROSION = 8  # positions at a layer; beyond this small regions vanish at every deep layer
-SAMPLE_PREFIX = "sample:"
 
 
 def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ...] | None = None,

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from ..api import RunInterrupted, RunResult, run_stylize, run_texture
-from ..config import StylizeSettings, TextureSettings
+from ..config import StylizeSettings, TextureSettings, split_sources
 from ..errors import Interrupted, TexstyleError
 from ..image import to_pil
 from ..layers import min_input_size
@@ -133,13 +133,7 @@ def parse_pair(text: str) -> tuple[str, str]:
     Split on colons, glue each ``sample`` back onto the name after it, and require exactly two
     parts: so ``sample:cat:sample:mosaic``, ``a.jpg:b.jpg`` and ``sample:cat:b.jpg`` all work.
     """
-    parts: list[str] = []
-    tokens = text.split(":")
-    while tokens:
-        token = tokens.pop(0)
-        if token + ":" == PREFIX and tokens:
-            token = PREFIX + tokens.pop(0)
-        parts.append(token)
+    parts = split_sources(text)
     if len(parts) != 2 or not all(parts):
         raise TexstyleError(f"expected CONTENT:STYLE (e.g. photo.jpg:painting.jpg or "
                             f"sample:cat:sample:mosaic), got {text!r}")
