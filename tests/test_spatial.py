@@ -279,3 +279,17 @@ def test_clusters_pair_by_brightness_and_height():
     photo = torch.tensor([[0.9, 0.1], [0.2, 0.9], [0.5, 0.5]], dtype=torch.float64)  # sky, ground, middle
     style = torch.tensor([[0.5, 0.6], [0.1, 0.8], [0.8, 0.2]], dtype=torch.float64)
     assert pair_clusters(photo, style) == [2, 1, 0]
+
+
+def test_the_plan_names_the_regions_and_the_scale_split(tmp_path):
+    from texstyle.plan import plan_run
+
+    label_map = save_mask(tmp_path / "map.png", halves(32, 32)[1])
+    plan = plan_run(None, None, TextureSettings.from_options(
+        size=32, device="cpu", label_map=str(label_map), exemplar=("0:sample:brick",
+                                                                   "255:sample:grass")))
+    text = plan.describe()
+    assert "region label 0 → sample:brick: 50% of the picture" in text
+    mixing = plan_run(None, None, TextureSettings.from_options(
+        size=32, device="cpu", style_coarse="sample:brick", style_fine="sample:grass"))
+    assert "relu2_1 from the fine style, relu3_1 from the coarse style" in mixing.describe()

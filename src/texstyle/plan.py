@@ -121,6 +121,12 @@ class RunPlan:
             tiles = f" in {lv.tiles} tiles of up to {s.refine_tile} px" if lv.tiles else ""
             lines.append(f"level {i}/{len(self.levels)}: {lv.shape[1]}x{lv.shape[0]} px, "
                          f"{lv.evaluations} evaluations{tiles}")
+        if self.spatial is not None:
+            lines += [f"region {line}" for line in self.spatial.describe()]
+            if self.spatial.layer_styles is not None:
+                lines.append("scale mixing: " + ", ".join(
+                    f"{n} from the {'coarse' if i == 0 else 'fine'} style"
+                    for n, i in self.spatial.layer_styles.items()))
         if self.feedforward:
             lines.append("one feed-forward pass (no optimisation)")
         else:
