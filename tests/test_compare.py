@@ -232,3 +232,25 @@ def test_cli_ctrl_c_writes_the_sheet_so_far_under_partial_names(tmp_path, monkey
     assert list(record["grids"]["stylized"]["rows"][0]["cells"]) == []
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert "interrupted in textures: brick / mean; saved 2 of 4 cells" in message
+
+
+def test_cli_regions_adds_a_grid_of_the_pairs_with_automatic_regions(tmp_path):
+    out = tmp_path / "r"
+    proc = run_main("compare", "--pairs", "sample:coffee:sample:stars", *TINY, "--losses", "gram",
+                    "--regions", "auto:2", "--out-dir", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["compare.json", "losses.png", "regions.png",
+                                                     "stylized.png"]
+    record = json.loads((out / "compare.json").read_text())
+    (row,) = record["grids"]["regions"]["rows"]
+    assert row["label"] == "coffee + stars, auto:2"
+    cell = row["cells"]["gram"]["settings"]
+    assert cell["regions"] == "auto:2" and len(cell["region_plan"]) == 2
+    # The plain grid's cell has no regions: the two grids differ by the regions alone.
+    plain = record["grids"]["stylized"]["rows"][0]["cells"]["gram"]["settings"]
+    assert plain["regions"] is None and "region_plan" not in plain
+
+
+def test_cli_regions_must_be_auto_k(tmp_path):
+    proc = run_main("compare", *TINY, "--regions", "auto:9", "--out-dir", "out", cwd=tmp_path)
+    assert_one_line_error(proc, "auto:K")

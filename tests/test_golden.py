@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from golden import record
-from golden.cases import CASES, GAN, STYLIZE, TEXTURE, run_case
-from texstyle.config import GanOptions, StylizeSettings, TextureSettings
+from golden.cases import CASES, GAN, SPATIAL, STYLIZE, TEXTURE, run_case
+from texstyle.config import GanOptions, SpatialOptions, StylizeSettings, TextureSettings
 
 RECORDED, META = record.load()
 SAME_MACHINE = all(META[k] == v for k, v in record.machine().items())
@@ -32,6 +32,7 @@ def test_cases_pass_every_option_explicitly():
     assert set(TEXTURE) == {f.name for f in fields(TextureSettings)}
     assert set(STYLIZE) == {f.name for f in fields(StylizeSettings)}
     assert set(GAN) == {f.name for f in fields(GanOptions)}
+    assert set(SPATIAL) == {f.name for f in fields(SpatialOptions)}
 
 
 def test_record_is_complete_and_intact():

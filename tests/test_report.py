@@ -39,7 +39,8 @@ def test_quick_report_writes_every_file_and_the_index_links_them(quick_report):
     assert linked == set(FILES.values()) - {FILES["index"]}
     shown = set(re.findall(r'<img src="([^"]+)"', page))
     assert shown == {FILES[k] for k in ("texture_sheet", "stylized_sheet", "colour",
-                                        "compare_textures", "compare_stylized", "compare_losses",
+                                        "compare_textures", "compare_stylized", "compare_regions",
+                                        "compare_losses",
                                         "mixing", "losses", "adversarial", "adversarial_curves")}
     for section in ("favourites", "colour", "comparison", "mixing", "losses", "adversarial",
                     "formulas", "timings"):
@@ -56,10 +57,11 @@ def test_quick_report_pictures_have_the_planned_sizes(quick_report):
         assert img.size == (48, 32)  # the cat photo is 3:2
     # Comparison grids: inputs then one column per statistic, one row per exemplar or pair.
     cell = 128
-    for name, inputs in (("compare_textures", 1), ("compare_stylized", 2)):
+    for name, inputs, rows in (("compare_textures", 1, 3), ("compare_stylized", 2, 3),
+                               ("compare_regions", 2, 1)):  # regions: the first pair only
         with Image.open(out / FILES[name]) as img:
             assert img.size == (12 + (inputs + len(STATISTICS)) * (cell + 12),
-                                36 + 28 + 3 * (cell + 40) + 12)
+                                36 + 28 + rows * (cell + 40) + 12)
     plan = default_plan(quick=True)
     with Image.open(out / FILES["mixing"]) as img:  # the two styles, then one column per blend
         assert img.size == (12 + (2 + len(plan.blends)) * (cell + 12),

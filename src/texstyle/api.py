@@ -28,6 +28,7 @@ from .colour import distribution_transfer
 from .config import StylizeSettings, TextureSettings, is_gan, parse_disc
 from .errors import Interrupted, TexstyleError
 from .features import VGGFeatures
+from .guides import Guide, Region, guided_targets
 from .image import ImageInput, resize, to_pil
 from .layers import min_input_size
 from .losses import Objective, TemporalTarget, style_targets
@@ -38,11 +39,15 @@ from .optimize import LoopInterrupted, LoopState, OptimResult, optimize
 from .plan import LevelPlan, RunPlan, StyleInput, plan_run, read_input, resolve_device, style_shape
 from .progress import Callback, placed
 from .refine import refine_tiled
+from .regions import RegionPlan, SpatialPlan
 from .seamless import periodic_resize
-from .stats import STATISTICS, blend_weights
+from .stats import STATISTICS, Statistic, blend_weights
 from .weights import VGGWeights, load_weights
 
 log = logging.getLogger(__name__)
+# Weight of the pixel term that keeps regions mapped to the photo (--rest content) as they were:
+# the content term alone (relu4_2) lets their colours drift towards the neighbours' styles.
+KEEP_WEIGHT = 10.0
 
 CheckpointWriter = Callable[[Checkpoint], None]
 
@@ -108,7 +113,7 @@ def _initial_image(init: str, shape: tuple[int, int], *, colour: torch.Tensor,
 
 
 def _run(
-    style: StyleInput,
+    style: StyleInput | None,
     content: ImageInput | None,
     settings: TextureSettings,
     callback: Callback | None,
@@ -192,7 +197,8 @@ def _run_levels(plan: RunPlan, generator: torch.Generator, callback: Callback | 
             # A tiled level takes its content features tile by tile: never the whole image at once.
             objective = _level_objective(extractor, settings, plan.style_images,
                                          None if lv.tiles else plan.content, lv.shape,
-                                         nets.layer_weights, device, generator)
+                                         nets.layer_weights, device, generator, plan.spatial,
+                                         photo=plan.content)
             objective = replace(objective, extractor=iterate_extractor, wrap=settings.tile,
                                 temporal=temporal.resized(*lv.shape) if temporal else None)
             state = resume.loop if resume is not None and level == resume.level else None
@@ -265,6 +271,8 @@ def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
     if below is not None:
         return (periodic_resize if settings.tile else resize)(below, *hw)
     content = resize(plan.content, *hw) if plan.content is not None else None
+    if plan.spatial is not None and plan.spatial.regions and settings.init in ("palette", "noise"):
+        return _regional_start(plan, plan.spatial.regions, hw, content, generator)
     return _initial_image(settings.init, hw, colour=_blended_colour(plan.style_images, settings),
                           content=content, generator=generator,
                           feedforward=lambda c: _feedforward(c, plan.style_images, settings,
@@ -272,6 +280,53 @@ def _level_start(plan: RunPlan, hw: tuple[int, int], below: torch.Tensor | None,
                           palette=lambda c: _in_style_colours(c, plan.style_images,
                                                               settings.style_blend),
                           max_pixels=settings.max_pixels)
+
+
+def level_mask(mask: torch.Tensor, hw: tuple[int, int]) -> torch.Tensor:
+    """A region's mask at a pyramid level's size (area-averaged, so it stays in [0, 1])."""
+    if tuple(mask.shape[-2:]) == hw:
+        return mask
+    return torch.nn.functional.interpolate(mask, size=hw, mode="bilinear", align_corners=False,
+                                           antialias=True).clamp(0, 1)
+
+
+def _region_pixels(plan: RunPlan, region: RegionPlan) -> torch.Tensor:
+    """The colours a region takes: its style image's pixels under its style mask, (1, 3, 1, N)."""
+    pool = []
+    for i in region.styles:
+        img = plan.style_images[i]
+        pixels = img.reshape(3, -1)
+        if region.style_mask is not None:
+            # Mostly inside; a faint (soft, small) region takes its most-inside half.
+            weights = region.style_mask.reshape(-1)
+            pixels = pixels[:, weights >= min(0.5, 0.5 * float(weights.max()))]
+        step = max(1, pixels.shape[1] // 65536)
+        pool.append(pixels[:, ::step])
+    return torch.cat(pool, dim=1).reshape(1, 3, 1, -1)
+
+
+def _regional_start(plan: RunPlan, regions: tuple[RegionPlan, ...], hw: tuple[int, int],
+                    content: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+    """The first level's image with regions: each region starts in its own style's colours (the
+    photo repainted in them, or noise around their mean), kept regions as the photo; blended
+    by the soft masks, so a boundary starts as a gradient, not a seam."""
+    out = torch.zeros(1, 3, *hw)
+    weight = torch.zeros(1, 1, *hw)
+    for region in regions:
+        mask = level_mask(region.mask, hw)
+        if not region.styles:
+            assert content is not None, "a kept region needs the photo"
+            piece = content
+        else:
+            pixels = _region_pixels(plan, region)
+            if content is not None and plan.settings.init == "palette":
+                piece = distribution_transfer(content, pixels)
+            else:
+                noise = torch.randn(1, 3, *hw, generator=generator) * 0.1
+                piece = (pixels.mean(dim=(2, 3), keepdim=True) + noise).clamp(0, 1)
+        out += mask * piece
+        weight += mask
+    return out / weight.clamp_min(1e-6)
 
 
 def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.Tensor,
@@ -309,7 +364,7 @@ def _optimise_level(plan: RunPlan, nets: _Networks, lv: LevelPlan, image: torch.
                     checkpoint_every=checkpoint_every, tolerance=settings.tolerance)
 
 
-def _run_with_fallback(style: StyleInput, content: ImageInput | None, settings: TextureSettings,
+def _run_with_fallback(style: StyleInput | None, content: ImageInput | None, settings: TextureSettings,
                        callback: Callback | None, **files: Any) -> RunResult:
     """``_run``, started again with cheaper settings or on the CPU if CUDA runs out of memory."""
     on_cuda = resolve_device(settings.device).type == "cuda"
@@ -355,23 +410,57 @@ def _run_feedforward(plan: RunPlan) -> RunResult:
 def _level_objective(extractor: VGGFeatures, settings: TextureSettings,
                      style_images: list[torch.Tensor], content_full: torch.Tensor | None,
                      hw: tuple[int, int], layer_weights: dict[str, float], device: torch.device,
-                     generator: torch.Generator) -> Objective:
-    """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``."""
+                     generator: torch.Generator, spatial: SpatialPlan | None = None,
+                     photo: torch.Tensor | None = None) -> Objective:
+    """Targets for one pyramid level: each style is analysed at the scale that matches ``hw``.
+
+    ``photo``: the content image for the pixels kept as the photo (regions mapped to content),
+    given even at a tiled level, where ``content_full`` is None."""
     feats = _style_features(extractor, settings, style_images, hw, device)
     # A gan loss keeps only its fixed part here (gan+gram: gram); the adversarial term is added
     # by adversarial.optimize_adversarial.
     name = moment_statistic(settings.loss)
     statistic = STATISTICS[name or "gram"]
     targets = (style_targets(feats, settings.style_layers, statistic, settings.style_blend)
-               if name else {})
+               if name and spatial is None else {})
+    if spatial is not None and spatial.layer_styles is not None:
+        # Scale mixing: each layer's target from its own style (coarse deep, fine shallow).
+        targets = {n: style_targets(feats[i], [n], statistic)[n]
+                   for n, i in spatial.layer_styles.items()}
     objective = Objective(extractor, targets, layer_weights, style_weight=settings.style_weight,
                           tv_weight=settings.tv_weight, statistic=statistic, generator=generator)
+    if spatial is not None and spatial.regions:
+        objective = replace(objective, **_guidance(spatial, feats, statistic, settings, hw,
+                                                   photo, device))
     if isinstance(settings, StylizeSettings) and content_full is not None:
         with torch.no_grad():
             target = extractor(resize(content_full, *hw).to(device))[settings.content_layer]
         objective = replace(objective, content_target=target, content_layer=settings.content_layer,
                             content_weight=settings.content_weight)
     return objective
+
+
+def _guidance(spatial: SpatialPlan, feats: list[dict[str, torch.Tensor]], statistic: Statistic,
+              settings: TextureSettings, hw: tuple[int, int], photo: torch.Tensor | None,
+              device: torch.device) -> dict[str, Any]:
+    """The guided style term of one level (guides.py) and the pixel term of the kept regions."""
+    blend = blend_weights(settings.style_blend, len(settings.style_blend or ())) \
+        if settings.style_blend else None
+    regions = []
+    for r in spatial.styled:
+        weights = (blend if blend is not None and len(blend) == len(r.styles)
+                   else blend_weights(None, len(r.styles)))
+        targets = guided_targets(statistic, [feats[i] for i in r.styles],
+                                 [r.style_mask] * len(r.styles), settings.style_layers, weights,
+                                 settings.spatial.mask_erosion)
+        mask = level_mask(r.mask, hw).to(device)
+        regions.append(Region(mask, float(mask.mean()), targets))
+    changes: dict[str, Any] = {"guide": Guide(tuple(regions), settings.spatial.mask_erosion)}
+    keep = spatial.keep_mask()
+    if keep is not None and photo is not None:
+        changes["keep"] = TemporalTarget(resize(photo, *hw).to(device),
+                                         level_mask(keep, hw).to(device), KEEP_WEIGHT)
+    return changes
 
 
 def _style_features(extractor: VGGFeatures, settings: TextureSettings,
@@ -388,7 +477,7 @@ def _style_features(extractor: VGGFeatures, settings: TextureSettings,
 
 def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
               options: dict[str, Any]) -> TextureSettings:
-    for key in ("style_layers", "layer_weights", "style_blend"):
+    for key in ("style_layers", "layer_weights", "style_blend", "region", "exemplar"):
         if options.get(key) is not None:
             options[key] = tuple(options[key])
     if settings is not None and type(settings) is not cls:
@@ -397,7 +486,7 @@ def _settings(cls: type[TextureSettings], settings: TextureSettings | None,
     return base.with_options(**options)  # flat GAN options (disc=…) go into base.gan
 
 
-def run_texture(style: StyleInput, settings: TextureSettings | None = None,
+def run_texture(style: StyleInput | None, settings: TextureSettings | None = None,
                 callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
                 checkpoint_every: int | None = None, resume: Checkpoint | None = None,
                 **options: Any) -> RunResult:
@@ -406,13 +495,15 @@ def run_texture(style: StyleInput, settings: TextureSettings | None = None,
     ``checkpoint(Checkpoint)`` is called about every ``checkpoint_every`` iterations and at the
     end of each level (``checkpoint.save_checkpoint`` writes one); ``resume`` continues from one.
     Ctrl-C raises ``RunInterrupted`` whose ``partial`` is the best ``RunResult`` so far.
+    ``style`` may be None when the options name the styles (``label_map`` with ``exemplar``,
+    ``style_coarse`` with ``style_fine``; docs/spatial.md).
     """
     return _run_with_fallback(style, None, _settings(TextureSettings, settings, options), callback,
                               checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                               resume=resume)
 
 
-def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSettings | None = None,
+def run_stylize(content: ImageInput, style: StyleInput | None, settings: StylizeSettings | None = None,
                 callback: Callback | None = None, *, checkpoint: CheckpointWriter | None = None,
                 checkpoint_every: int | None = None, resume: Checkpoint | None = None,
                 temporal: TemporalTarget | None = None, **options: Any) -> RunResult:
@@ -420,13 +511,15 @@ def run_stylize(content: ImageInput, style: StyleInput, settings: StylizeSetting
 
     Checkpoints, resuming and Ctrl-C as for ``run_texture``.  ``temporal`` (a video frame, see
     ``video/``) starts from the warped previous output and adds Ruder et al.'s temporal term.
+    ``style`` may be None when regions name their styles (``region=("sky.png:painting.jpg",)``)
+    or with ``style_coarse`` / ``style_fine`` (docs/spatial.md).
     """
     return _run_with_fallback(style, content, _settings(StylizeSettings, settings, options),
                               callback, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                               resume=resume, temporal=temporal)
 
 
-def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
+def synthesize_texture(style: StyleInput | None, *, callback: Callback | None = None,
                        **options: Any) -> Image.Image:
     """A texture that VGG-19 cannot tell from ``style`` by the chosen statistic (``loss``).
 
@@ -437,7 +530,7 @@ def synthesize_texture(style: StyleInput, *, callback: Callback | None = None,
     return run_texture(style, callback=callback, **options).to_pil()
 
 
-def stylize(content: ImageInput, style: StyleInput, *, callback: Callback | None = None,
+def stylize(content: ImageInput, style: StyleInput | None, *, callback: Callback | None = None,
             **options: Any) -> Image.Image:
     """``content`` painted in the style of ``style`` (Gatys et al., 2016).
 

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from .errors import TexstyleError
 from .layers import POOLINGS, check_layers, layer_index
+from .samples import PREFIX
 from .stats import STATISTICS
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -50,6 +51,71 @@ def parse_disc(text: str) -> DiscSpec:
                         "(H: one or two positive hidden widths, e.g. mlp:64 or mlp:128,64)")
 
 
+def split_sources(text: str) -> list[str]:
+    """Colon-separated image names, with ``sample:NAME`` kept whole: ``a.png:sample:cat:b.png``
+    → ``[a.png, sample:cat, b.png]``."""
+    parts: list[str] = []
+    tokens = text.split(":")
+    while tokens:
+        token = tokens.pop(0)
+        if token + ":" == PREFIX and tokens:
+            token = PREFIX + tokens.pop(0)
+        parts.append(token)
+    return parts
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """A parsed ``--region`` value: the photo's mask, its style (``None``: keep the photo) and
+    the part of the style image to take it from (``None``: all of it)."""
+
+    mask: str
+    style: str | None
+    style_mask: str | None = None
+
+
+def parse_region(text: str) -> RegionSpec:
+    """``MASK:STYLE[:STYLE_MASK]`` → RegionSpec; STYLE may be ``content``; a one-line error."""
+    parts = split_sources(text)
+    if len(parts) == 1 and parts[0]:
+        raise TexstyleError(f"region {text!r} has no style; write MASK:STYLE (e.g. "
+                            f"sky.png:sample:mosaic, or sky.png:content to keep the photo there)")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise TexstyleError(f"expected MASK:STYLE[:STYLE_MASK] for a region, got {text!r}")
+    style = None if parts[1] == CONTENT_STYLE else parts[1]
+    if style is None and len(parts) == 3:
+        raise TexstyleError(f"region {text!r} keeps the photo (content); it takes no style mask")
+    return RegionSpec(parts[0], style, parts[2] if len(parts) == 3 else None)
+
+
+def parse_auto(text: str) -> int:
+    """``auto:K`` → K, the number of automatic regions (2 to MAX_REGIONS)."""
+    kind, _, count = text.partition(":")
+    if kind == "auto" and count.isdigit() and 2 <= int(count) <= MAX_REGIONS:
+        return int(count)
+    raise TexstyleError(f"expected --regions auto:K with K from 2 to {MAX_REGIONS}, got {text!r}")
+
+
+def parse_label(text: str) -> tuple[int, int, int]:
+    """A label-map value: a grey level ``0``-``255`` or a colour ``#rrggbb`` → (r, g, b)."""
+    if text.isdigit() and int(text) <= 255:
+        return (int(text),) * 3
+    if len(text) == 7 and text[0] == "#":
+        try:
+            return (int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16))
+        except ValueError:
+            pass
+    raise TexstyleError(f"label {text!r} must be a grey level from 0 to 255 or a colour #rrggbb")
+
+
+def parse_exemplar(text: str) -> tuple[tuple[int, int, int], str]:
+    """``LABEL:IMAGE`` → (label colour, image)."""
+    label, sep, image = text.partition(":")
+    if not sep or not image:
+        raise TexstyleError(f"expected --exemplar LABEL:IMAGE (e.g. 255:sample:brick), got {text!r}")
+    return parse_label(label), image
+
+
 # Gatys et al. (2016) style layers; we use the same five for textures (see docs/usage.md).
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 DEVICES = ("auto", "cpu", "cuda")
@@ -58,6 +124,11 @@ MAX_SIDE = 32768  # px; far beyond any machine's memory for VGG features, catche
 MAX_STYLE_SCALE = 16.0  # the exemplar analysed at up to 16x the output's long side
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a 64-bit seed
 GAN_GROUP = "adversarial loss (--loss gan, gan+gram, gan+meancov)"
+SPATIAL_GROUP = "spatial control: regions, label maps, scale (docs/spatial.md)"
+REST_MODES = ("content", "style")  # --rest: what pixels in no --region get
+CONTENT_STYLE = "content"  # --region MASK:content keeps the photo in MASK
+MAX_REGIONS = 8  # --regions auto:K
+MAX_EROSION = 8  # positions at a layer; beyond this small regions vanish at every deep layer
 
 
 def option(default: Any, help: str, *, parse: Any = None, choices: tuple[str, ...] | None = None,
@@ -139,6 +210,94 @@ class GanOptions:
         _non_negative("r1_weight", self.r1_weight)
         _non_negative("instance_noise", self.instance_noise)
         _positive("gan_weight", self.gan_weight)
+
+
+def _spatial(default: Any, help: str, commands: tuple[str, ...] = ("texture", "stylize"),
+             **kwargs: Any) -> Any:
+    return option(default, help, group=SPATIAL_GROUP, commands=commands, **kwargs)
+
+
+@dataclass(frozen=True)
+class SpatialOptions:
+    """Where each style goes (guides.py, regions.py): regions of the photo, a label map for a
+    texture, or coarse and fine layers from two styles.  Nested in the settings like the GAN
+    options: flat flags, keywords and record keys.  Paths stay text here; they are read (and
+    their errors raised) when the run is planned."""
+
+    region: tuple[str, ...] = _spatial(
+        (), "the photo's MASK (white inside, grey: partly) painted in STYLE, or in the part of "
+        "STYLE under STYLE_MASK; STYLE 'content' keeps the photo there (repeatable)",
+        ("stylize",), parse="repeat", metavar="MASK:STYLE[:STYLE_MASK]")
+    rest: str = _spatial("content", "with --region: pixels in no region keep the photo (content) "
+                         "or take --style (style) (default {default})", ("stylize",),
+                         choices=REST_MODES)
+    regions: str | None = _spatial(
+        None, "automatic regions: cluster the photo and --style into K regions by local texture "
+        "(VGG features) and position and pair them (sky to sky)", ("stylize",), parse=str,
+        metavar="auto:K")
+    label_map: str | None = _spatial(
+        None, "grow a texture whose regions follow this map: each grey level or colour grows "
+        "its --exemplar", ("texture",), parse=str, metavar="MAP")
+    exemplar: tuple[str, ...] = _spatial(
+        (), "the exemplar grown where the label map is LABEL (a grey level 0-255 or #rrggbb; "
+        "repeatable)", ("texture",), parse="repeat", metavar="LABEL:IMAGE")
+    # Erode each region's mask by this many positions at every style layer (guides.layer_mask),
+    # so border positions, which see the neighbouring region, do not pollute its statistics.
+    mask_erosion: int = _spatial(
+        0, "erode region masks by N positions at every style layer, keeping border positions "
+        "out of a region's statistics (default {default})", metavar="N")
+    style_coarse: str | None = _spatial(
+        None, "scale mixing: the large-scale arrangement of this image (its statistics at "
+        "--scale-split and deeper layers)", parse=str, metavar="IMAGE")
+    style_fine: str | None = _spatial(
+        None, "scale mixing: the fine strokes of this image (the layers shallower than "
+        "--scale-split)", parse=str, metavar="IMAGE")
+    # relu3_1 is where Gatys et al. (2017) split coarse from fine in their scale-control figures.
+    scale_split: str = _spatial(
+        "relu3_1", "with --style-coarse/--style-fine: the shallowest layer taken from the coarse "
+        "style (default {default})", metavar="LAYER")
+
+    def __post_init__(self) -> None:
+        for name in ("region", "exemplar"):
+            if not isinstance(getattr(self, name), tuple):
+                raise TexstyleError(f"{name} must be a tuple of strings, got "
+                                    f"{getattr(self, name)!r}")
+        for text in self.region:
+            parse_region(text)
+        _choice("rest", self.rest, REST_MODES)
+        if self.regions is not None:
+            parse_auto(self.regions)
+            if self.region:
+                raise TexstyleError("give --region masks or --regions auto:K, not both")
+        labels = [parse_exemplar(text)[0] for text in self.exemplar]
+        if len(set(labels)) != len(labels):
+            raise TexstyleError("two --exemplar values name the same label")
+        if self.exemplar and self.label_map is None:
+            raise TexstyleError("--exemplar needs a --label-map to place it")
+        if self.label_map is not None and not self.exemplar:
+            raise TexstyleError("--label-map needs an --exemplar LABEL:IMAGE for each of its values")
+        if not isinstance(self.mask_erosion, int) or not 0 <= self.mask_erosion <= MAX_EROSION:
+            raise TexstyleError(f"mask_erosion must be an integer from 0 to {MAX_EROSION}, got "
+                                f"{self.mask_erosion!r}")
+        if (self.style_coarse is None) != (self.style_fine is None):
+            raise TexstyleError("scale mixing needs both --style-coarse and --style-fine")
+        check_layers([self.scale_split])
+        if self.scale_mixing and (self.guided):
+            raise TexstyleError("scale mixing (--style-coarse/--style-fine) cannot be combined "
+                                "with regions or a label map")
+
+    @property
+    def guided(self) -> bool:
+        """Whether the run has regions (masks, automatic regions or a label map)."""
+        return bool(self.region) or self.regions is not None or self.label_map is not None
+
+    @property
+    def scale_mixing(self) -> bool:
+        return self.style_coarse is not None
+
+    @property
+    def active(self) -> bool:
+        return self.guided or self.scale_mixing
 
 
 @dataclass(frozen=True)
@@ -224,6 +383,9 @@ class TextureSettings:
     # The adversarial statistic (loss gan, gan+gram, gan+meancov); see adversarial.py.  Nested:
     # its fields are flags, keywords and record keys of their own (see GanOptions).
     gan: GanOptions = field(default_factory=GanOptions, metadata={"nested": GanOptions})
+    # Spatial control (guides.py, regions.py): nested like gan.
+    spatial: SpatialOptions = field(default_factory=SpatialOptions,
+                                    metadata={"nested": SpatialOptions})
 
     def __post_init__(self) -> None:
         if not isinstance(self.tile, bool):
@@ -285,6 +447,21 @@ class TextureSettings:
         if not isinstance(self.gan, GanOptions):
             raise TexstyleError(f"gan must be GanOptions(...), got {self.gan!r}")
         _choice("device", self.device, DEVICES)
+        self._check_spatial()
+
+    def _check_spatial(self) -> None:
+        sp = self.spatial
+        if not isinstance(sp, SpatialOptions):
+            raise TexstyleError(f"spatial must be SpatialOptions(...), got {sp!r}")
+        if sp.active and is_gan(self.loss):
+            raise TexstyleError(f"regions and scale mixing need a fixed statistic (gram, mean, "
+                                f"meancov, w2 or swd), not loss {self.loss!r}")
+        if sp.scale_mixing:
+            split = layer_index(sp.scale_split)
+            coarse = [n for n in self.style_layers if layer_index(n) >= split]
+            if not coarse or len(coarse) == len(self.style_layers):
+                raise TexstyleError(f"--scale-split {sp.scale_split} must leave style layers on "
+                                    f"both sides (style layers: {', '.join(self.style_layers)})")
 
     def resolved_optimizer(self) -> str:
         """The optimiser "auto" stands for: L-BFGS for the fixed statistics, Adam for a gan loss
@@ -387,6 +564,9 @@ class StylizeSettings(TextureSettings):
         _choice("method", self.method, STYLIZE_METHODS)
         if not isinstance(self.alpha, (int, float)) or not 0 <= self.alpha <= 1:
             raise TexstyleError(f"alpha must be between 0 and 1, got {self.alpha!r}")
+        if self.spatial.active and self.method != "gatys":
+            raise TexstyleError(f"regions and scale mixing need the optimisation (method gatys), "
+                                f"not method {self.method!r}")
 
 
 @dataclass(frozen=True)

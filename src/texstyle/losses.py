@@ -19,6 +19,7 @@ from typing import cast
 import torch
 import torch.nn.functional as F
 
+from .guides import Guide
 from .stats import STATISTICS, Representation, Statistic, blend_weights, relative_error
 
 
@@ -114,6 +115,10 @@ class Objective:
     generator: torch.Generator | None = None  # for statistics that draw random projections
     wrap: bool = False  # periodic image: total variation across the wrap-around edge too
     temporal: TemporalTarget | None = None  # a video frame: stay close to the warped previous one
+    # Spatial control (guides.py): each region matches its own style; replaces style_targets.
+    guide: Guide | None = None
+    # Regions kept as the photo (--rest content, --region MASK:content): stay close to it there.
+    keep: TemporalTarget | None = None
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return self.evaluate(self.extractor(image), image)
@@ -123,7 +128,11 @@ class Objective:
         """The terms from features already computed (the adversarial loop shares its forward
         pass); with no style targets there is no style term."""
         terms: dict[str, torch.Tensor] = {}
-        if self.style_targets:
+        if self.guide is not None:
+            extra = {"generator": self.generator} if self.statistic.stochastic else {}
+            terms["style"] = self.style_weight * self.guide.style_term(
+                feats, self.statistic, self.layer_weights, **extra)
+        elif self.style_targets:
             extra = {"generator": self.generator} if self.statistic.stochastic else {}
             stat = self.statistic
             style = cast(torch.Tensor, sum(
@@ -139,6 +148,8 @@ class Objective:
             terms["tv"] = self.tv_weight * total_variation(image, wrap=self.wrap)
         if self.temporal is not None and self.temporal.weight > 0:
             terms["temporal"] = self.temporal.weight * temporal_loss(image, self.temporal)
+        if self.keep is not None and self.keep.weight > 0:
+            terms["keep"] = self.keep.weight * temporal_loss(image, self.keep)
         # With no term at all the total is the integer 0 (a loop never sees that: see api).
         total = cast(torch.Tensor, sum(terms.values()))
         return total, terms

@@ -33,6 +33,7 @@ from .memory import (
 )
 from .pyramid import level_budgets, level_shapes
 from .refine import plan_tiles
+from .regions import DESCRIPTOR_LAYER, SpatialPlan, plan_spatial
 from .samples import is_sample, load_sample
 from .weights import load_weights
 
@@ -69,6 +70,7 @@ class RunPlan:
     memory: MemoryEstimate  # peak at the finest level
     digest: str  # what a checkpoint must match to be resumed (checkpoint.settings_hash)
     levels: list[LevelPlan]  # coarsest first; empty for a feed-forward stylisation
+    spatial: SpatialPlan | None = None  # regions or scale mixing (regions.py); None: neither
 
     @property
     def is_stylize(self) -> bool:
@@ -104,7 +106,8 @@ class RunPlan:
             "optimizer": s.resolved_optimizer(),
             "layer_weights": list(s.normalized_layer_weights().values()),
             "style_layers": list(s.style_layers),
-        }
+        } | ({"region_plan": self.spatial.describe()}
+             if self.spatial is not None and self.spatial.regions else {})
 
     def describe(self, seconds_per_pixel: float | None = None) -> str:
         """The plan in a few lines, for ``--dry-run``; times when a calibration is given."""
@@ -118,6 +121,12 @@ class RunPlan:
             tiles = f" in {lv.tiles} tiles of up to {s.refine_tile} px" if lv.tiles else ""
             lines.append(f"level {i}/{len(self.levels)}: {lv.shape[1]}x{lv.shape[0]} px, "
                          f"{lv.evaluations} evaluations{tiles}")
+        if self.spatial is not None:
+            lines += [f"region {line}" for line in self.spatial.describe()]
+            if self.spatial.layer_styles is not None:
+                lines.append("scale mixing: " + ", ".join(
+                    f"{n} from the {'coarse' if i == 0 else 'fine'} style"
+                    for n, i in self.spatial.layer_styles.items()))
         if self.feedforward:
             lines.append("one feed-forward pass (no optimisation)")
         else:
@@ -233,15 +242,17 @@ def hw_of(image: torch.Tensor) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSettings) -> RunPlan:
+def plan_run(style: StyleInput | None, content: ImageInput | None, settings: TextureSettings) -> RunPlan:
     """Read and check the inputs, then decide every size, budget and estimate of the run.
 
     Raises ``TexstyleError`` for anything that would stop the run later (sizes, memory), so that
     nothing is computed for a run that cannot finish.
     """
     device = resolve_device(settings.device)
-    styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    if not styles:
+    styles = (list(style) if isinstance(style, (list, tuple)) else
+              [] if style is None else [style])
+    sp = settings.spatial
+    if not styles and not sp.active:
         raise TexstyleError("give at least one style image")
     if settings.style_blend is not None and len(settings.style_blend) != len(styles):
         raise TexstyleError(f"got {len(settings.style_blend)} style blend weights for "
@@ -249,7 +260,15 @@ def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSet
     style_images = [read_input(s, "style image", settings.max_pixels) for s in styles]
     content_full = (read_input(content, "content image", settings.max_pixels)
                     if content is not None else None)
-    reference = content_full if content_full is not None else style_images[0]
+    spatial, label_map = None, None
+    if sp.active:
+        style_images, spatial, label_map = plan_spatial(
+            sp, settings.style_layers, style_images, content_full,
+            lambda source, what: read_input(source, what, settings.max_pixels), settings.seed,
+            lambda: VGGFeatures(load_weights(settings.weights), [DESCRIPTOR_LAYER],
+                                pooling=settings.pooling))
+    reference = (content_full if content_full is not None else
+                 label_map if label_map is not None else style_images[0])
     out_hw = output_shape(settings, hw_of(reference))
 
     is_stylize = isinstance(settings, StylizeSettings)
@@ -266,10 +285,12 @@ def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSet
         _check_size("style image (after scaling)", style_hw, list(settings.style_layers))
     memory = check_memory(settings, out_hw, style_images, content_full, layers, device)
     # Checkpoints are tied to these settings and inputs (checkpoint.py says what is left out).
-    digest = settings_hash(settings.to_dict(), [*style_images,
+    masks = [m for r in (spatial.regions if spatial else ()) for m in (r.mask, r.style_mask)
+             if m is not None]
+    digest = settings_hash(settings.to_dict(), [*style_images, *masks,
                                                 *([content_full] if content_full is not None else [])])
     plan = RunPlan(settings, device, style_images, content_full, recolour, out_hw, style_sizes,
-                   layers, memory, digest, [])
+                   layers, memory, digest, [], spatial)
     if is_stylize and plan.feedforward:
         return plan
     shapes = level_shapes(out_hw, min_input_size(layers), settings.coarsest)
@@ -282,7 +303,7 @@ def plan_run(style: StyleInput, content: ImageInput | None, settings: TextureSet
                             settings.print_iters)
     levels = [LevelPlan(hw, n, t) for hw, n, t in zip(shapes, budgets, tiles)]
     return RunPlan(settings, device, style_images, content_full, recolour, out_hw, style_sizes,
-                   layers, memory, digest, levels)
+                   layers, memory, digest, levels, spatial)
 
 
 def _check_size(name: str, hw: tuple[int, int], layers: list[str]) -> None:

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 import torch
 
 from .errors import TexstyleError
+from .guides import layer_mask
 from .layers import pools_before
-from .losses import Objective, total_variation
+from .losses import Objective, TemporalTarget, temporal_loss, total_variation
 from .optimize import Loop, OptimResult, optimize, run_loop
 from .progress import Progress, placed
 from .stats import Representation, average_mix, relative_error
@@ -118,17 +119,80 @@ def _cut(image: torch.Tensor, box: Box) -> torch.Tensor:
 def check_tileable(objective: Objective) -> None:
     """Tiles need statistics that add up over parts of the image (see the module doc)."""
     stat = objective.statistic
-    if stat.mix is not average_mix or stat.stochastic:
+    if stat.mix is not average_mix or stat.stochastic or (objective.guide is not None
+                                                          and stat.weighted is None):
         raise TexstyleError(f"loss {stat.name!r} cannot be refined in tiles (its "
                             "statistics do not add up over parts of the image); use gram, "
                             "mean, meancov or w2, or a larger refine tile")
 
 
-def core_reps(objective: Objective, features: dict[str, torch.Tensor], tile: Tile
-              ) -> dict[str, Representation]:
-    """The statistic of each style layer over the tile's core (not its whole box)."""
-    return {n: objective.statistic.compute(_crop(features[n], tile, n))
-            for n in objective.style_targets}
+def core_reps(objective: Objective, features: dict[str, torch.Tensor], tile: Tile,
+              masses: dict[str, float] | None = None) -> dict[str, Representation]:
+    """The statistic of each style layer over the tile's core (not its whole box).
+
+    With regions (``objective.guide``) one entry per region and layer (``"i:layer"``): the
+    region's weighted statistic over the core's positions, each weighted by its mask over the
+    region's whole mass ``masses[key]`` and divided by the core's area, so that the sweep's
+    area-weighted sum over cores is the region's statistic over the whole image, exactly as for
+    a plain statistic.
+    """
+    if objective.guide is None:
+        return {n: objective.statistic.compute(_crop(features[n], tile, n))
+                for n in objective.style_targets}
+    weighted = objective.statistic.weighted
+    assert weighted is not None and masses is not None, "guided tiles need weights and masses"
+    area = _area(tile, *objective.guide.regions[0].mask.shape[-2:])
+    reps = {}
+    for key, (region, name) in _region_keys(objective).items():
+        crop = _crop(features[name], tile, name)
+        mask = _core_mask(objective, region, crop, tile)
+        weights = mask.reshape(1, -1) / max(masses[key], 1e-12)
+        reps[key] = tuple(v / area for v in weighted(crop, weights))
+    return reps
+
+
+def _region_keys(objective: Objective) -> dict[str, tuple[int, str]]:
+    """``"i:layer"`` → (region index, layer) for every region and style layer of a guide."""
+    assert objective.guide is not None
+    return {f"{i}:{name}": (i, name) for i, region in enumerate(objective.guide.regions)
+            for name in region.targets}
+
+
+def _core_mask(objective: Objective, region: int, crop: torch.Tensor, tile: Tile
+               ) -> torch.Tensor:
+    """A region's mask over a tile's core, on the grid of the core's features at one layer."""
+    assert objective.guide is not None
+    cy0, cy1, cx0, cx1 = tile.core
+    mask = objective.guide.regions[region].mask[..., cy0:cy1, cx0:cx1].to(crop.device)
+    return layer_mask(mask, (int(crop.shape[-2]), int(crop.shape[-1])), objective.guide.erosion)
+
+
+def region_masses(objective: Objective, tiles: list[Tile], image: torch.Tensor
+                  ) -> dict[str, float] | None:
+    """Each region's mask mass at each layer, summed over the tile cores as ``core_reps`` sees
+    them (one forward pass per tile for the feature grids); None without regions."""
+    if objective.guide is None:
+        return None
+    masses: dict[str, float] = {}
+    keys = _region_keys(objective)
+    for tile in tiles:
+        with torch.no_grad():
+            feats = objective.extractor(_cut(image, tile.box))
+        for key, (region, name) in keys.items():
+            crop = _crop(feats[name], tile, name)
+            masses[key] = masses.get(key, 0.0) + float(_core_mask(objective, region, crop,
+                                                                  tile).sum())
+    return masses
+
+
+def style_parts(objective: Objective) -> dict[str, tuple[float, Representation]]:
+    """What the style term sums: key → (weight, target); a layer each, or with regions a
+    (region, layer) each weighted by its layer's weight times the region's area."""
+    if objective.guide is None:
+        return {n: (objective.layer_weights[n], t) for n, t in objective.style_targets.items()}
+    regions = objective.guide.regions
+    return {key: (objective.layer_weights[name] * regions[i].area, regions[i].targets[name])
+            for key, (i, name) in _region_keys(objective).items()}
 
 
 def _overlaps(a: Box, b: Box) -> bool:
@@ -142,7 +206,7 @@ def _area(tile: Tile, height: int, width: int) -> float:
 
 def _tile_objective(problem: Objective, tile: Tile, area: float,
                     total: dict[str, Representation], own: dict[str, Representation],
-                    content_target: torch.Tensor | None
+                    content_target: torch.Tensor | None, masses: dict[str, float] | None = None
                     ) -> Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """Whole-image objective as a function of one tile's pixels (the rest held fixed).
 
@@ -151,15 +215,16 @@ def _tile_objective(problem: Objective, tile: Tile, area: float,
     style term is the whole image's.
     """
     stat = problem.statistic
+    parts = style_parts(problem)
+    keep = _cut_keep(problem.keep, tile.box)
 
     def objective(x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = problem.extractor(x)
-        reps = core_reps(problem, feats, tile)
+        reps = core_reps(problem, feats, tile, masses)
         style = sum(
-            problem.layer_weights[n] * stat.distance(
-                tuple(g + area * (r - o) for g, r, o in zip(total[n], reps[n], own[n])),
-                problem.style_targets[n])
-            for n in problem.style_targets)
+            weight * stat.distance(
+                tuple(g + area * (r - o) for g, r, o in zip(total[n], reps[n], own[n])), target)
+            for n, (weight, target) in parts.items())
         terms = {"style": problem.style_weight * style}
         if content_target is not None:
             assert problem.content_layer is not None
@@ -168,9 +233,18 @@ def _tile_objective(problem: Objective, tile: Tile, area: float,
                                                                               content_target)
         if problem.tv_weight > 0:
             terms["tv"] = problem.tv_weight * area * total_variation(x)
+        if keep is not None:
+            terms["keep"] = keep.weight * area * temporal_loss(x, keep)
         return sum(terms.values()), terms
 
     return objective
+
+
+def _cut_keep(keep: TemporalTarget | None, box: Box) -> TemporalTarget | None:
+    """The pixels kept as the photo (regions mapped to content) over one tile's box."""
+    if keep is None or keep.weight <= 0:
+        return None
+    return TemporalTarget(_cut(keep.image, box), _cut(keep.mask, box), keep.weight)
 
 
 def _in_whole(image: torch.Tensor, box: Box) -> Callable[[Progress], Callable[[], torch.Tensor]]:
@@ -226,16 +300,18 @@ class TileSweep:
         self.tiles = plan_tiles(self.height, self.width, tile, overlap)
         self.image = image.detach().clone()
         self.areas = [_area(t, self.height, self.width) for t in self.tiles]
+        self.masses = region_masses(problem, self.tiles, self.image)
         # Each core's statistics (C² numbers per layer and tile) and their area-weighted sum.
         self.owns = [self._measure(t) for t in self.tiles]
         self.total = {n: tuple(sum(a * own[n][k] for a, own in zip(self.areas, self.owns))
                                for k in range(len(self.owns[0][n])))
-                      for n in problem.style_targets}
+                      for n in style_parts(problem)}
         self.next = 0  # the tile the next advance refines
 
     def _measure(self, t: Tile) -> dict[str, Representation]:
         with torch.no_grad():
-            reps = core_reps(self.problem, self.problem.extractor(_cut(self.image, t.box)), t)
+            reps = core_reps(self.problem, self.problem.extractor(_cut(self.image, t.box)), t,
+                             self.masses)
         return {n: tuple(v.detach() for v in r) for n, r in reps.items()}
 
     def advance(self, loop: Loop) -> bool:
@@ -249,7 +325,7 @@ class TileSweep:
                 content_feats = problem.extractor(_cut(self.content, t.box))
             content_target = _crop(content_feats[problem.content_layer], t, problem.content_layer)
         objective = _tile_objective(problem, t, self.areas[i], self.total, self.owns[i],
-                                    content_target)
+                                    content_target, self.masses)
         report = placed(loop.callback, before=i * self.iters, total=loop.iters,
                         elapsed=loop.elapsed(), current=_in_whole(image, t.box),
                         tile=i + 1, tiles=len(self.tiles))

@@ -161,6 +161,22 @@ def swd_compute(features: torch.Tensor) -> Representation:
     return (flat, weights)
 
 
+def weighted_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Gram matrix with position weights: (B, C, H, W), (B, H·W) summing to 1 → (B, C, C).
+
+    G[c, d] = Σ_p w_p F[c, p] F[d, p]: the raw second moment of the feature vectors of one region
+    (Gatys et al. 2017's guided Gram matrix), positions weighted by a soft mask; with equal
+    weights 1/HW it is ``gram``.
+    """
+    flat = _flat(features)
+    return (flat * weights[:, None, :]) @ flat.transpose(1, 2)
+
+
+def weighted_mean(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean with position weights summing to 1: (B, C, H, W), (B, H·W) → (B, C)."""
+    return (_flat(features) @ weights[:, :, None])[..., 0]
+
+
 def swd_distance(rep: Representation, target: Representation, *,
                  generator: torch.Generator | None = None, projections: int | None = None
                  ) -> torch.Tensor:
@@ -174,8 +190,12 @@ def swd_distance(rep: Representation, target: Representation, *,
     they cover all directions, which is what makes the distance a metric between distributions
     (Heitz et al., 2021).  The target may be a weighted mixture; its quantile function is then
     evaluated at the image's quantile levels.  Normalised by the mean squared projected target.
+    The image's vectors may be weighted too (one region of it, ``Statistic.weighted``); each then
+    stands for its share of the 1-D distribution.
     """
-    values, _ = rep
+    values, weights = rep
+    if not bool((weights == weights[..., :1]).all()):
+        return _weighted_swd(values, weights, target, generator, projections)
     values_t, weights_t = target
     b, c, n = values.shape
     k = projections or c
@@ -189,6 +209,46 @@ def swd_distance(rep: Representation, target: Representation, *,
     quantiles_t = torch.gather(proj_t, -1, index.clamp_max(proj_t.shape[-1] - 1))
     scale = quantiles_t.pow(2).mean().clamp_min(_EPS)
     return (proj - quantiles_t).pow(2).mean() / scale
+
+
+def _weighted_swd(values: torch.Tensor, weights: torch.Tensor, target: Representation,
+                  generator: torch.Generator | None, projections: int | None) -> torch.Tensor:
+    """``swd_distance`` for an image whose vectors carry weights (B, N) summing to 1.
+
+    Along each direction the sorted image values sit at the midpoints of their cumulative
+    weights, and each squared gap to the target's quantile there counts with its weight: the
+    1-D Wasserstein-2 distance between two weighted samples.  Zero-weight positions drop out.
+    """
+    values_t, weights_t = target
+    c = values.shape[1]
+    k = projections or c
+    directions = torch.randn(c, k, generator=generator, dtype=torch.float32).to(values)
+    directions = directions / directions.norm(dim=0, keepdim=True)
+    proj, order_i = torch.einsum("bcn,ck->bkn", values, directions).sort(dim=-1)
+    w = torch.gather(weights[:, None, :].expand_as(proj), -1, order_i)
+    levels = w.cumsum(-1) - w / 2
+    proj_t, order = torch.einsum("bcm,ck->bkm", values_t, directions).sort(dim=-1)
+    cum = torch.gather(weights_t[:, None, :].expand_as(proj_t), -1, order).cumsum(-1)
+    index = torch.searchsorted(cum.contiguous(), levels.contiguous())
+    quantiles_t = torch.gather(proj_t, -1, index.clamp_max(proj_t.shape[-1] - 1))
+    scale = (w * quantiles_t.pow(2)).sum(-1).mean().clamp_min(_EPS)
+    return (w * (proj - quantiles_t).pow(2)).sum(-1).mean() / scale
+
+
+def gram_weighted(features: torch.Tensor, weights: torch.Tensor) -> Representation:
+    return (weighted_gram(features, weights),)
+
+
+def mean_weighted(features: torch.Tensor, weights: torch.Tensor) -> Representation:
+    return (weighted_mean(features, weights),)
+
+
+def moments_weighted(features: torch.Tensor, weights: torch.Tensor) -> Representation:
+    return (weighted_mean(features, weights), weighted_gram(features, weights))
+
+
+def swd_weighted(features: torch.Tensor, weights: torch.Tensor) -> Representation:
+    return (_flat(features), weights)
 
 
 def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
@@ -224,20 +284,25 @@ class Statistic:
     mix: Callable[[Sequence[Representation], Sequence[float]], Representation] = average_mix
     stochastic: bool = False  # distance draws random numbers (takes a ``generator``)
     summary: str = ""
+    # compute with position weights (B, H·W) summing to 1: one region's statistic (guides.py);
+    # None: the statistic cannot be restricted to a region.
+    weighted: Callable[[torch.Tensor, torch.Tensor], Representation] | None = None
 
 
 STATISTICS: dict[str, Statistic] = {
     s.name: s
     for s in (
         Statistic("gram", gram_compute, gram_distance,
-                  summary="Gram matrix E[f fᵀ] (Gatys et al.)"),
+                  summary="Gram matrix E[f fᵀ] (Gatys et al.)", weighted=gram_weighted),
         Statistic("mean", mean_compute, mean_distance,
-                  summary="per-channel mean: C numbers per layer"),
+                  summary="per-channel mean: C numbers per layer", weighted=mean_weighted),
         Statistic("meancov", moments_compute, meancov_distance,
-                  summary="mean and covariance"),
+                  summary="mean and covariance", weighted=moments_weighted),
         Statistic("w2", moments_compute, w2_distance,
-                  summary="Wasserstein-2 between Gaussians N(mean, cov)"),
+                  summary="Wasserstein-2 between Gaussians N(mean, cov)",
+                  weighted=moments_weighted),
         Statistic("swd", swd_compute, swd_distance, mix=mixture_mix, stochastic=True,
-                  summary="sliced Wasserstein between the feature distributions"),
+                  summary="sliced Wasserstein between the feature distributions",
+                  weighted=swd_weighted),
     )
 }

@@ -18,7 +18,7 @@ import torch
 
 from texstyle.api import RunResult, run_stylize, run_texture
 from texstyle.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from texstyle.config import GanOptions
+from texstyle.config import GanOptions, SpatialOptions
 
 # One intra-op thread: the reduction order (and so the bits) can depend on the thread count.
 THREADS = 1
@@ -27,12 +27,15 @@ FIVE_LAYERS = (*FOUR_LAYERS, "relu5_1")
 
 GAN: dict[str, Any] = dict(disc="logreg", disc_steps=1, disc_every=1, disc_lr=0.01, r1_weight=0.0,
                           instance_noise=0.0, gan_weight=1.0)
+SPATIAL: dict[str, Any] = dict(region=(), rest="content", regions=None, label_map=None, exemplar=(),
+                               mask_erosion=0, style_coarse=None, style_fine=None,
+                               scale_split="relu3_1")
 TEXTURE: dict[str, Any] = dict(
     size=32, width=None, height=None, iters=4, fine_iters=None, coarsest=32, tolerance=0.0, seed=0,
     style_layers=FIVE_LAYERS, layer_weights=None, layer_decay=1.0, style_weight=1.0, tv_weight=0.5,
     pooling="avg", optimizer="lbfgs", lr=1.0, init="noise", weights="normalized", device="cpu", style_scale=None,
     loss="gram", style_blend=None, max_pixels=None, max_memory=None, tile=False, refine_tile=1024,
-    refine_overlap=128, print_iters=8, gan=GanOptions(**GAN),
+    refine_overlap=128, print_iters=8, gan=GanOptions(**GAN), spatial=SpatialOptions(**SPATIAL),
 )
 STYLIZE: dict[str, Any] = TEXTURE | dict(
     size=48, coarsest=48, init="content", method="gatys", alpha=1.0, content_layer="relu4_2",

@@ -26,17 +26,20 @@ from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ..config import (
     GAN_GROUP,
     FileOptions,
+    SpatialOptions,
     StylizeSettings,
     TextureSettings,
     check_positive_int,
     flag_name,
     is_gan,
     option_help,
+    parse_auto,
 )
 from ..errors import TexstyleError
 from ..image import output_format, save_image, write_text
 from ..plan import calibrate, plan_run
 from ..records import record_path, write_result
+from ..regions import spatial_sources
 from ..report.build import default_plan, plan_from_folder, plan_inputs, planned_files
 from ..report.figures import contact_sheet, gan_curves, grid, loss_plot
 from ..samples import SAMPLE_NAMES, is_sample
@@ -95,6 +98,10 @@ def _add_settings_flags(p: argparse.ArgumentParser, cls: type[TextureSettings],
                                   "help": option_help(f, default)}
         if isinstance(default, bool):
             kwargs["action"] = "store_true"
+        elif meta["parse"] == "repeat":  # a repeatable flag: a tuple of its values
+            kwargs |= {"action": "append", "default": None}
+            if meta["metavar"] is not None:
+                kwargs["metavar"] = meta["metavar"]
         else:
             parse = meta["parse"] or type(default)
             kwargs["type"] = {"names": _names, "floats": _floats}.get(parse, parse)
@@ -170,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     sty = sub.add_parser("stylize", help="paint a photo in the style of another image",
                          description="Paint CONTENT in the style of --style (Gatys et al., 2016).")
     sty.add_argument("content", help=f"content image {samples}")
-    sty.add_argument("--style", action="append", required=True,
-                     help="style image (a painting, say); repeat to mix several")
+    sty.add_argument("--style", action="append",
+                     help="style image (a painting, say); repeat to mix several (not needed with "
+                          "--region or --style-coarse/--style-fine)")
     _add_run_options(sty, StylizeSettings, "stylize")
 
     til = sub.add_parser("tile", help="lay an image out in a grid, to check a texture for seams",
@@ -212,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                      help=f"VGG-19 weights (default {d.weights})")
+    cmp.add_argument("--regions", metavar="auto:K",
+                     help="also run the pairs with K automatic regions (regions.png): each "
+                          "statistic restricted to paired regions (docs/spatial.md)")
     cmp.add_argument("--out-dir", type=Path, default=Path("texstyle-compare"),
                      help="folder for the results (default ./texstyle-compare)")
     _add_job_flags(cmp, "replace earlier results")
@@ -305,17 +316,23 @@ def _terminate_like_ctrl_c():
 
 def _settings_from_args(args: argparse.Namespace, cls: type[TextureSettings]) -> TextureSettings:
     values = {name: getattr(args, name) for name in cls.field_names() if hasattr(args, name)}
+    values = {name: tuple(v) if isinstance(v, list) else v for name, v in values.items()
+              if not (v is None and name in _REPEATED)}
     if args.width is not None or args.height is not None:
         values["size"] = None
     return cls.from_options(**values)
 
 
+_REPEATED = {f.name for f in fields(SpatialOptions) if f.metadata.get("parse") == "repeat"}
+
+
 def _run_command(args: argparse.Namespace) -> int:
     is_stylize = args.command == "stylize"
     settings = _settings_from_args(args, StylizeSettings if is_stylize else TextureSettings)
-    styles = args.style if is_stylize else [*args.style, *args.extra_styles]
-    if not styles:
-        raise TexstyleError("give an exemplar image (or sample:NAME)")
+    styles = (args.style or []) if is_stylize else [*args.style, *args.extra_styles]
+    if not styles and not settings.spatial.active:
+        raise TexstyleError("give a style image with --style (or --region, --style-coarse)"
+                            if is_stylize else "give an exemplar image (or sample:NAME)")
     if args.style_blend is not None and len(args.style_blend) != len(styles):
         raise TexstyleError(f"--style-blend has {len(args.style_blend)} weights for "
                             f"{len(styles)} style images")
@@ -323,7 +340,8 @@ def _run_command(args: argparse.Namespace) -> int:
         plan = plan_run(styles, args.content if is_stylize else None, settings)
         print(plan.describe(None if plan.feedforward else calibrate(plan)))
         return 0
-    inputs = [*styles, args.init] + ([args.content] if is_stylize else [])
+    inputs = [*styles, args.init, *spatial_sources(settings.spatial)] + (
+        [args.content] if is_stylize else [])
     files = FileOptions(save_every=args.save_every, checkpoint_every=args.checkpoint_every)
     if args.plot is not None and not is_gan(settings.loss):
         raise TexstyleError(f"--plot draws discriminator curves; it needs a gan loss, not "
@@ -521,8 +539,12 @@ def _compare(args: argparse.Namespace) -> int:
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
         raise TexstyleError(f"--out-dir {out} is a file, not a folder")
-    outputs = {"textures": out / "textures.png", "stylized": out / "stylized.png"}
+    outputs = {"textures": out / "textures.png", "stylized": out / "stylized.png",
+               "regions": out / "regions.png"}
+    if args.regions is not None:
+        parse_auto(args.regions)
     planned = ([outputs["textures"]] if textures else []) + ([outputs["stylized"]] if pairs else [])
+    planned += [outputs["regions"]] if pairs and args.regions is not None else []
     planned += [out / "losses.png", out / "compare.json"]
     check_outputs(planned, [*textures, *(s for pair in pairs for s in pair)], overwrite=args.overwrite)
 
@@ -530,7 +552,7 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
                              seed=args.seed, weights=args.weights, device=args.device,
-                             callback=render)
+                             regions=args.regions, callback=render)
     except ComparisonInterrupted as exc:
         render.close()
         return _save_partial_comparison(exc.partial, outputs, out)
@@ -570,8 +592,8 @@ def _write_comparison(result: Comparison, outputs: dict[str, Path], out: Path, *
                  f"coarsest level, seed {seed}{' (interrupted)' if result.interrupted else ''}")
         save_image(grid(*result.table(g), cell=cell, title=title), outputs[g.name],
                    overwrite=overwrite)
-    dashed = [row.label for g in result.grids if g.name == "stylized" for row in g.rows]
-    kinds = (" and ".join(f"{g.name} ({'dashed' if g.name == 'stylized' else 'solid'})"
+    dashed = [row.label for g in result.grids if g.name != "textures" for row in g.rows]
+    kinds = (" and ".join(f"{g.name} ({'solid' if g.name == 'textures' else 'dashed'})"
                           for g in result.grids) if len(result.grids) > 1 else result.grids[0].name)
     figure = loss_plot(result.curves(), dashed=dashed, title=f"style loss per iteration: {kinds}",
                        level_starts=level_starts(result))

@@ -57,6 +57,7 @@ FILES = {
     "colour": "colour.png",
     "compare_textures": "compare_textures.png",
     "compare_stylized": "compare_stylized.png",
+    "compare_regions": "compare_regions.png",
     "compare_losses": "compare_losses.png",
     "mixing": "mixing.png",
     "losses": "losses.png",
@@ -102,6 +103,9 @@ class ReportPlan:
     seed: int = 0
     device: str = "auto"
     quick: bool = False
+    # The first pair once more with automatic regions (docs/spatial.md): one row, so the
+    # report's time grows by one row of the comparison sheet.
+    regions: str = "auto:2"
 
 
 def default_plan(*, quick: bool = False, seed: int = 0, device: str = "auto") -> ReportPlan:
@@ -251,7 +255,8 @@ def run_report(plan: ReportPlan, callback: Callback | None = None) -> Report:
     colour = {mode: timed(lambda i, mode=mode: stylize(i, mode)) for mode in COLOUR_MODES}
     comparison = timed(lambda i: run_compare(
         plan.textures, plan.pairs, losses=plan.losses, size=plan.compare_size,
-        iters=plan.compare_iters, callback=staged(i), **common))
+        iters=plan.compare_iters, regions=plan.regions, region_pairs=plan.pairs[:1],
+        callback=staged(i), **common))
     mixing = []
     for loss in plan.mix_losses:
         for blend in plan.blends:

@@ -10,7 +10,10 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import torch
 from PIL import Image, ImageDraw, ImageFont
+
+from ..image import to_pil
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -183,3 +186,18 @@ def gan_curves(history: Sequence[Mapping[str, float]], layers: Sequence[str], *,
     if title:
         fig.suptitle(title)
     return _figure_image(fig)
+
+
+# Distinct, light colours for region maps (up to 8 regions, as --regions auto:K allows).
+REGION_COLOURS = ((230, 97, 1), (94, 60, 153), (253, 184, 99), (178, 171, 210), (27, 158, 119),
+                  (217, 95, 2), (117, 112, 179), (231, 41, 138))
+
+
+def region_map(masks: Sequence[torch.Tensor]) -> Image.Image:
+    """Soft region masks (each (1, 1, H, W) in [0, 1]) drawn as one picture, a colour each;
+    soft boundaries show as blends."""
+    stack = torch.cat([m.reshape(1, *m.shape[-2:]) for m in masks])  # (K, H, W)
+    colours = torch.tensor(REGION_COLOURS[: len(masks)], dtype=torch.float32) / 255
+    total = stack.sum(0, keepdim=True)
+    rgb = torch.einsum("khw,kc->chw", stack, colours) + (1 - total.clamp(max=1)) * 1.0
+    return to_pil(rgb.clamp(0, 1)[None])

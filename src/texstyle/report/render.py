@@ -90,7 +90,7 @@ def comparison_figures(comparison: Comparison) -> dict[str, Image.Image]:
         title = f"{g.name}: {s['size']} px, {s['iters']} iterations at the coarsest level, seed {s['seed']}"
         out[FILES[f"compare_{g.name}"]] = grid(*comparison.table(g), cell=max(s["size"], 128),
                                                title=title)
-    dashed = [row.label for g in comparison.grids if g.name == "stylized" for row in g.rows]
+    dashed = [row.label for g in comparison.grids if g.name != "textures" for row in g.rows]
     out[FILES["compare_losses"]] = loss_plot(
         comparison.curves(), dashed=dashed,
         title="style loss per iteration: textures (solid) and stylised (dashed)",
@@ -297,7 +297,10 @@ def _comparison_section(report: Report) -> Section:
     c = report.comparison
     body = _render("comparison.html.j2", losses=c.losses, size=c.settings["size"],
                    iters=c.settings["iters"])
-    figures = [(FILES[f"compare_{g.name}"], f"{g.name}: one column per statistic.")
+    figures = [(FILES[f"compare_{g.name}"], f"{g.name}: one column per statistic."
+                if g.name != "regions" else "regions: the first pair again with automatic "
+                f"regions ({c.settings.get('regions', 'auto:K')}): each region of the photo "
+                "matches only its paired region of the painting (docs/spatial.md).")
                for g in c.grids]
     figures.append((FILES["compare_losses"],
                     "Style loss per iteration, one panel per statistic; dotted: a new level."))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from ..api import RunInterrupted, RunResult, run_stylize, run_texture
-from ..config import StylizeSettings, TextureSettings
+from ..config import StylizeSettings, TextureSettings, split_sources
 from ..errors import Interrupted, TexstyleError
 from ..image import to_pil
 from ..layers import min_input_size
@@ -53,7 +53,7 @@ class Row:
 
 @dataclass
 class Grid:
-    name: str  # "textures" or "stylized": also the grid's file stem
+    name: str  # "textures", "stylized" or "regions": also the grid's file stem
     input_columns: tuple[str, ...]  # ("exemplar",) or ("content", "style")
     rows: list[Row]
 
@@ -133,13 +133,7 @@ def parse_pair(text: str) -> tuple[str, str]:
     Split on colons, glue each ``sample`` back onto the name after it, and require exactly two
     parts: so ``sample:cat:sample:mosaic``, ``a.jpg:b.jpg`` and ``sample:cat:b.jpg`` all work.
     """
-    parts: list[str] = []
-    tokens = text.split(":")
-    while tokens:
-        token = tokens.pop(0)
-        if token + ":" == PREFIX and tokens:
-            token = PREFIX + tokens.pop(0)
-        parts.append(token)
+    parts = split_sources(text)
     if len(parts) != 2 or not all(parts):
         raise TexstyleError(f"expected CONTENT:STYLE (e.g. photo.jpg:painting.jpg or "
                             f"sample:cat:sample:mosaic), got {text!r}")
@@ -180,9 +174,15 @@ def run_compare(
     seed: int = 0,
     weights: str = "normalized",
     device: str = "auto",
+    regions: str | None = None,
+    region_pairs: Sequence[tuple[Source, Source]] | None = None,
     callback: Callback | None = None,
 ) -> Comparison:
     """Run every texture exemplar and every content/style pair under every statistic in ``losses``.
+
+    With ``regions`` (``auto:K``) the pairs (or ``region_pairs``) are run once more with
+    automatic regions (docs/spatial.md), a third grid: what each statistic does when every region
+    of the photo matches only its partner region of the painting.
 
     ``textures`` or ``pairs`` may be empty (that grid is left out), not both.  Everything that
     can be checked without optimising (statistic names, settings, inputs, sizes) is checked
@@ -191,15 +191,27 @@ def run_compare(
     """
     losses = check_losses(losses)
     shared = {"size": size, "iters": iters, "seed": seed, "weights": weights, "device": device}
-    settings = {(cls, loss): cls(loss=loss, **shared)
-                for cls in (TextureSettings, StylizeSettings) for loss in losses}
+    settings: dict[tuple[str, str], TextureSettings] = {
+        (name, loss): cls.from_options(loss=loss, **shared)
+        for name, cls in (("textures", TextureSettings), ("stylized", StylizeSettings))
+        for loss in losses}
+    if regions is not None:
+        settings |= {("regions", loss): StylizeSettings.from_options(loss=loss, regions=regions,
+                                                                     **shared)
+                     for loss in losses}
     grids = []
     if textures:
         grids.append(Grid("textures", ("exemplar",),
-                          [_plan_row((s,), settings[TextureSettings, losses[0]]) for s in textures]))
+                          [_plan_row((s,), settings["textures", losses[0]]) for s in textures]))
     if pairs:
         grids.append(Grid("stylized", ("content", "style"),
-                          [_plan_row(p, settings[StylizeSettings, losses[0]]) for p in pairs]))
+                          [_plan_row(p, settings["stylized", losses[0]]) for p in pairs]))
+    recorded = shared | ({"regions": regions} if regions is not None else {})
+    guided = list(pairs if region_pairs is None else region_pairs)
+    if guided and regions is not None:
+        rows = [_plan_row(p, settings["regions", losses[0]]) for p in guided]
+        grids.append(Grid("regions", ("content", "style"),
+                          [replace(row, label=f"{row.label}, {regions}") for row in rows]))
     if not grids:
         raise TexstyleError("nothing to compare: give at least one texture exemplar or pair")
 
@@ -208,7 +220,6 @@ def run_compare(
     done, cell = 0, 0
     start = time.perf_counter()
     for grid in grids:
-        cls = TextureSettings if grid.name == "textures" else StylizeSettings
         for row in grid.rows:
             for loss in losses:
                 cell += 1
@@ -217,22 +228,23 @@ def run_compare(
                                 elapsed=time.perf_counter() - start,
                                 cell=Cell(cell, cells, grid.name, row.label, loss))
                 try:
-                    if cls is TextureSettings:
-                        result = run_texture(row.sources[0], settings[cls, loss], callback=report)
-                    else:
-                        result = run_stylize(row.sources[0], row.sources[1], settings[cls, loss],
+                    chosen = settings[grid.name, loss]
+                    if isinstance(chosen, StylizeSettings):
+                        result = run_stylize(row.sources[0], row.sources[1], chosen,
                                              callback=report)
+                    else:
+                        result = run_texture(row.sources[0], chosen, callback=report)
                 except KeyboardInterrupt as exc:
                     if isinstance(exc, RunInterrupted):
                         row.results[loss] = exc.partial  # the running cell's best image
                     elif cell == 1:
                         raise  # nothing to save yet
-                    raise ComparisonInterrupted(Comparison(grids, losses, shared,
+                    raise ComparisonInterrupted(Comparison(grids, losses, recorded,
                                                            time.perf_counter() - start,
                                                            (grid.name, row.label, loss))) from None
                 row.results[loss] = result
                 done += row.iterations
-    return Comparison(grids, losses, shared, time.perf_counter() - start)
+    return Comparison(grids, losses, recorded, time.perf_counter() - start)
 
 
 def _plan_row(sources: tuple[Source, ...], settings: TextureSettings) -> Row:
