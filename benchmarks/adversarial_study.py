@@ -33,9 +33,9 @@ from texstyle.studies.study import (
     markdown_summary,
     paired,
     plan,
-    study_plan,
     read_cell,
     run_spec,
+    study_plan,
     summarise,
 )
 

@@ -20,7 +20,7 @@ from texstyle.cli import commands as cli
 from texstyle.cli import main
 from texstyle.image import to_pil
 from texstyle.report import grid, loss_plot
-from texstyle.studies.compare import ComparisonInterrupted, parse_pair, run_compare
+from texstyle.studies.compare import ComparisonInterrupted, convergence, parse_pair, run_compare
 
 SIZE, ITERS, SEED, LOSSES = 48, 2, 3, ("gram", "mean")
 TINY = ["--losses", ",".join(LOSSES), "--size", str(SIZE), "--iters", str(ITERS), "--quiet"]
@@ -232,3 +232,20 @@ def test_cli_ctrl_c_writes_the_sheet_so_far_under_partial_names(tmp_path, monkey
     assert list(record["grids"]["stylized"]["rows"][0]["cells"]) == []
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert "interrupted in textures: brick / mean; saved 2 of 4 cells" in message
+
+
+def test_each_cell_says_whether_it_converged_or_hit_the_cap():
+    # tolerance 0.5 over 10 evaluations: met soon after the first 10; tolerance 0: never.
+    loose = run_compare(["sample:brick"], [], losses=("mean",), size=SIZE, iters=40,
+                        tolerance=0.5, seed=SEED, device="cpu")
+    fixed = run_compare(["sample:brick"], [], losses=("mean",), size=SIZE, iters=12,
+                        tolerance=0.0, seed=SEED, device="cpu")
+    converged, evaluations = convergence(loose.grids[0].rows[0].results["mean"])
+    assert converged and 10 < evaluations < 40
+    assert convergence(fixed.grids[0].rows[0].results["mean"]) == (False, 12)
+    _, rows = loose.table(loose.grids[0])
+    assert f"converged at {evaluations}" in rows[0][1][0]
+    _, rows = fixed.table(fixed.grids[0])
+    assert "not converged, cap 12" in rows[0][1][0]
+    cell = fixed.record()["grids"]["textures"]["rows"][0]["cells"]["mean"]
+    assert (cell["converged"], cell["last_level_evaluations"]) == (False, 12)

@@ -209,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--size", type=int, default=128, help="long side of every output in px (default 128)")
     cmp.add_argument("--iters", type=int, default=100,
                      help="iterations at the coarsest pyramid level, in every cell (default 100)")
+    cmp.add_argument("--tolerance", type=float, default=1e-3,
+                     help="stop a level once the loss improves by less than this fraction over 10 "
+                          "iterations, so every cell runs to the same criterion and --iters is "
+                          "the cap; each cell's label says which ended it (default 1e-3; 0: "
+                          "the fixed budget)")
     cmp.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     cmp.add_argument("--weights", default=d.weights, metavar="normalized|torchvision|PATH",
                      help=f"VGG-19 weights (default {d.weights})")
@@ -529,7 +534,7 @@ def _compare(args: argparse.Namespace) -> int:
     render = _Renderer(quiet=args.quiet)
     try:
         result = run_compare(textures, pairs, losses=losses, size=args.size, iters=args.iters,
-                             seed=args.seed, weights=args.weights, device=args.device,
+                             tolerance=args.tolerance, seed=args.seed, weights=args.weights, device=args.device,
                              callback=render)
     except ComparisonInterrupted as exc:
         render.close()

@@ -30,7 +30,7 @@ from PIL import Image
 
 from ..features import VGGFeatures
 from ..image import load_image, save_image
-from .experiment import exemplar_at, measure, run_cell
+from .experiment import exemplar_at, run_cell
 from .moments import MomentGaps
 
 CACHE_VERSION = 1

@@ -1,0 +1,87 @@
+"""The seeded adversarial study: cache keys, plan order, tables; one tiny cell end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from texstyle.studies.moments import MomentGaps, moment_extractor
+from texstyle.studies.study import (
+    CellSpec,
+    StudyCell,
+    load_cells,
+    markdown_summary,
+    paired,
+    plan,
+    read_cell,
+    run_spec,
+    study_plan,
+    summarise,
+)
+
+
+def test_key_changes_with_every_setting_and_is_stable():
+    base = CellSpec("cells", "gan logreg", 0)
+    variants = [CellSpec("brick", "gan logreg", 0), CellSpec("cells", "mean", 0),
+                CellSpec("cells", "gan logreg", 1), CellSpec("cells", "gan logreg", 0, iters=300),
+                CellSpec("cells", "gan logreg", 0, extra=(("r1_weight", 1.0),), variant="r1"),
+                CellSpec("cells", "gan logreg", 0, init_from="mean", variant="from mean")]
+    keys = {v.key() for v in variants}
+    assert len(keys) == len(variants) and base.key() not in keys
+    assert base.key() == CellSpec("cells", "gan logreg", 0).key()
+    assert base.key().startswith("cells-gan-logreg-s0-plain-")
+
+
+def test_plan_runs_seed_by_seed_and_starts_from_the_mean_cell():
+    specs = plan(["cells", "brick"], [0, 1], ("core", "separating"))
+    assert [s.seed for s in specs] == [0] * 12 + [1] * 12
+    separating = [s for s in specs if s.variant == "from mean"]
+    assert all(s.start() == CellSpec(s.exemplar, "mean", s.seed) for s in separating)
+    assert all(s.start() in specs[:specs.index(s)] for s in separating)
+    with pytest.raises(ValueError, match="unknown phase"):
+        plan(["cells"], [0], ("nonsense",))
+
+
+def test_study_plan_puts_the_deciding_cells_first_without_repeats():
+    specs = study_plan()
+    assert len(specs) == len(set(specs))
+    first = specs[:30]  # seed 0: core and separating on five exemplars
+    assert {s.seed for s in first} == {0}
+    assert {s.method for s in first} == {"mean", "meancov", "gan logreg", "gan quadratic"}
+    assert specs[-1].method in ("gram", "kl", "gan mlp:128")
+
+
+def _cell(exemplar, method, seed, mean, cov, variant="plain"):
+    gaps = MomentGaps({"relu1_1": (mean, cov)})
+    return StudyCell(CellSpec(exemplar, method, seed, variant=variant), gaps, 1.0, 1.0)
+
+
+def test_summaries_and_paired_differences():
+    s = summarise([1.0, 2.0, 3.0])
+    assert (s.mean, s.n) == (2.0, 3) and math.isclose(s.sd, 1.0)
+    assert math.isnan(summarise([4.0]).sd) and summarise([]).n == 0
+    cells = [_cell("cells", "gan logreg", 0, 0.2, 0.5), _cell("cells", "gan logreg", 1, 0.1, 0.4),
+             _cell("cells", "gan quadratic", 0, 0.1, 0.3), _cell("brick", "gan quadratic", 0, 0, 0)]
+    # Only (cells, 0) has both methods.
+    diff = paired(cells, ("gan quadratic", "plain"), ("gan logreg", "plain"), "cov")
+    assert diff == [pytest.approx(-0.2)]
+    table = markdown_summary(cells, [("gan logreg", "plain"), ("mean", "plain")],
+                             exemplars=("cells", "brick"))
+    assert "0.150±0.071 / 0.450±0.071 (n=2)" in table
+    assert table.splitlines()[-1].count("not run") == 3
+
+
+def test_one_tiny_cell_is_cached_and_read_back(tmp_path):
+    spec = CellSpec("brick", "gan logreg", 0, size=32, iters=3, moment_iters=3,
+                    init_from="mean", variant="from mean")
+    cell = run_spec(spec, tmp_path, extractor=moment_extractor(), device="cpu")
+    start = spec.start()
+    assert start is not None and read_cell(start, tmp_path) is not None  # its start ran first
+    again = read_cell(spec, tmp_path)
+    assert again is not None and again.gaps == cell.gaps and again.spec == spec
+    assert len(again.history) == 3 and any(k.startswith("d_acc/") for k in again.history[0])
+    record = json.loads((tmp_path / f"{spec.key()}.json").read_text())
+    assert record["spec"]["init_from"] == "mean"
+    assert {c.spec for c in load_cells(tmp_path)} == {spec, start}
