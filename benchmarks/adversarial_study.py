@@ -29,12 +29,16 @@ from texstyle.studies.study import (
     SEEDS,
     SEPARATING,
     STABILISERS,
+    StudyCell,
+    cell_image,
+    late_accuracy,
     load_cells,
     markdown_summary,
     paired,
     plan,
     read_cell,
     run_spec,
+    select,
     study_plan,
     summarise,
 )
@@ -59,10 +63,69 @@ def tables(cache: Path) -> str:
             wins = sum(x < 0 for x in d)
             text.append(f"- {name} gap, {a[0]} ({a[1]}) − {b[0]} ({b[1]}): {summarise(d)}; "
                         f"first smaller in {wins} of {len(d)}\n")
+    text.append("\nD accuracy over the last 200 iterations (layer average; mean of the per-cell "
+                "means ± sd over cells, and the mean per-cell sd: the oscillation):\n")
+    for method, variant in [(m, "plain") for m in ("gan logreg", "gan quadratic")] + [
+            (m, "from mean") for m in SEPARATING] + [("gan logreg", n) for n in STABILISERS]:
+        late = [late_accuracy(c) for c in select(cells, method=method, variant=variant)]
+        wobble = summarise(x[1] for x in late)
+        text.append(f"- {method} ({variant}): {summarise(x[0] for x in late)}; "
+                    f"sd within a run {wobble.mean:.3f}\n")
     seconds = [c.seconds for c in cells]
     cpu = [c.cpu_seconds for c in cells]
     text.append(f"\nwall {sum(seconds) / 3600:.2f} h, CPU {sum(cpu) / 3600:.2f} h in all\n")
     return "".join(text)
+
+
+def figures(cache: Path, out: Path) -> None:
+    """The D curves of the first exemplar's seed-0 logreg game, plain and with each stabiliser
+    (one row each), and the seed-0 textures (exemplar × method, with the separating runs)."""
+    from PIL import Image
+
+    from texstyle.config import DEFAULT_STYLE_LAYERS
+    from texstyle.image import save_image, to_pil
+    from texstyle.report import gan_curves, grid
+
+    cells = load_cells(cache)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[Image.Image] = []
+    for variant in ("plain", *STABILISERS):
+        found = [c for c in select(cells, method="gan logreg", variant=variant,
+                                   exemplar=EXEMPLARS[0]) if c.spec.seed == 0]
+        if found:
+            c = found[0]
+            rows.append(gan_curves(list(c.history), DEFAULT_STYLE_LAYERS, title=(
+                f"{EXEMPLARS[0]}, gan logreg, {variant} {dict(c.spec.extra) or ''}: "
+                f"gaps {c.gaps.mean_gap:.3f} / {c.gaps.cov_gap:.3f}")))
+    if rows:
+        sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+        y = 0
+        for r in rows:
+            sheet.paste(r, (0, y))
+            y += r.height
+        sheet.save(out / "study-d-curves.png")
+    columns = [(m, "plain") for m in CORE] + [(m, "from mean") for m in SEPARATING]
+    table: list[list[tuple[str, Image.Image]]] = []
+    for ex in EXEMPLARS:
+        row: list[tuple[str, Image.Image]] = []
+        for method, variant in columns:
+            found = [c for c in select(cells, method=method, variant=variant, exemplar=ex)
+                     if c.spec.seed == 0]
+            row.append(_labelled(found[0], cache) if found
+                       else ("not run", Image.new("RGB", (128, 128), (235, 235, 235))))
+        if any(label != "not run" for label, _ in row):
+            from texstyle.studies.experiment import exemplar_at
+            table.append([(ex, to_pil(exemplar_at(f"sample:{ex}", 128))), *row])
+    if table:
+        names = ["exemplar", *(m if v == "plain" else f"{m}, from mean" for m, v in columns)]
+        save_image(grid(names, table, cell=128, title="seed 0, 128 px; labels: mean / cov gap"),
+                   out / "study-textures.jpg", overwrite=True)
+
+
+def _labelled(cell: StudyCell, cache: Path) -> tuple[str, object]:
+    from texstyle.image import to_pil
+    return (f"{cell.gaps.mean_gap:.2f} / {cell.gaps.cov_gap:.2f}",
+            to_pil(cell_image(cell.spec, cache)))
 
 
 def main() -> None:
@@ -79,9 +142,14 @@ def main() -> None:
     parser.add_argument("--shard", default="0/1", help="I/N: run every N-th cell from the I-th")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)))
     parser.add_argument("--tables", action="store_true", help="only print the cache's tables")
+    parser.add_argument("--figures", type=Path, metavar="DIR",
+                        help="only draw the D curves and the seed-0 texture grid into DIR")
     args = parser.parse_args()
-    if args.tables:
-        print(tables(args.cache))
+    if args.tables or args.figures:
+        if args.tables:
+            print(tables(args.cache))
+        if args.figures:
+            figures(args.cache, args.figures)
         return
     torch.set_num_threads(args.threads)
     index, count = (int(x) for x in args.shard.split("/"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 
 import pytest
 
@@ -110,3 +111,17 @@ def test_report_reads_its_adversarial_cells_from_the_study_cache(tmp_path):
     again = _adversarial_cell(plan, "sample:cells", "mean", None, extractor, style)
     assert again.seconds == 12345.0 and again.gaps == first.gaps
     assert tuple(again.image.shape) == (1, 3, 32, 32)
+
+
+def test_late_accuracy_is_the_mean_and_swing_of_each_layers_tail():
+    from texstyle.studies.study import late_accuracy
+
+    # relu1_1 alternates 0.6 / 0.8 (mean 0.7, a swing), relu2_1 sits at 0.5 (chance, no swing).
+    history = tuple({"d_acc/relu1_1": 0.6 + 0.2 * (i % 2), "d_acc/relu2_1": 0.5, "total": 1.0}
+                    for i in range(300))
+    cell = StudyCell(CellSpec("cells", "gan logreg", 0), MomentGaps({}), 1.0, 1.0, history)
+    mean, swing = late_accuracy(cell, last=200)
+    assert mean == pytest.approx(0.6)
+    assert swing == pytest.approx(0.5 * statistics.stdev([0.6, 0.8] * 100))
+    empty = StudyCell(CellSpec("cells", "mean", 0), MomentGaps({}), 1.0, 1.0, ())
+    assert all(math.isnan(x) for x in late_accuracy(empty))

@@ -266,6 +266,21 @@ def paired(cells: Sequence[StudyCell], a: tuple[str, str], b: tuple[str, str], n
             for k in sorted(first.keys() & second.keys())]
 
 
+def late_accuracy(cell: StudyCell, last: int = 200) -> tuple[float, float]:
+    """A GAN cell's discriminators at the end of its game, over its last ``last`` iterations:
+    (mean D accuracy, its standard deviation over those iterations), each per layer, averaged
+    over the layers.  0.5 is chance; a game that circles its equilibrium (docs/adversarial.md,
+    "Dirac-GAN") keeps the mean above 0.5 and the standard deviation (the swing) up."""
+    tail = cell.history[-last:]
+    layers = sorted({k for h in tail for k in h if k.startswith("d_acc/")})
+    series = [[h[k] for h in tail if k in h] for k in layers]
+    series = [v for v in series if len(v) > 1]
+    if not series:
+        return math.nan, math.nan
+    return (statistics.fmean(statistics.fmean(v) for v in series),
+            statistics.fmean(statistics.stdev(v) for v in series))
+
+
 def markdown_summary(cells: Sequence[StudyCell], rows: Sequence[tuple[str, str]],
                      exemplars: Sequence[str] = EXEMPLARS) -> str:
     """Per exemplar and over all: mean gap / covariance gap, mean ± sd over seeds (n seeds)."""
