@@ -26,7 +26,7 @@ from ..progress import Progress
 from .moments import MomentGaps, moment_extractor, relative_moment_gaps
 
 # Column label → run options.  `mean` is what `logreg` should emulate at equilibrium, `meancov`
-# what `quadratic` should; `gram` is the classic.
+# what `quadratic` should; `gram` is the classic, `kl` its whitened form.
 METHODS: dict[str, dict[str, str]] = {
     "gan logreg": {"loss": "gan", "disc": "logreg"},
     "gan quadratic": {"loss": "gan", "disc": "quadratic"},
@@ -34,6 +34,8 @@ METHODS: dict[str, dict[str, str]] = {
     "mean": {"loss": "mean"},
     "meancov": {"loss": "meancov"},
     "gram": {"loss": "gram"},
+    # The Gaussian KL between the Gram models (docs/theory.md §2): gram, whitened.
+    "kl": {"loss": "kl"},
 }
 NOISE = "uniform noise"  # the row that gives the gaps' scale: what an unrelated image leaves
 
