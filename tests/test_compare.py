@@ -234,6 +234,7 @@ def test_cli_ctrl_c_writes_the_sheet_so_far_under_partial_names(tmp_path, monkey
     assert "interrupted in textures: brick / mean; saved 2 of 4 cells" in message
 
 
+@pytest.mark.slow
 def test_each_cell_says_whether_it_converged_or_hit_the_cap():
     # tolerance 0.5 over 10 evaluations: met soon after the first 10; tolerance 0: never.
     loose = run_compare(["sample:brick"], [], losses=("mean",), size=SIZE, iters=40,

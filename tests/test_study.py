@@ -75,6 +75,7 @@ def test_summaries_and_paired_differences():
     assert table.splitlines()[-1].count("not run") == 3
 
 
+@pytest.mark.slow
 def test_one_tiny_cell_is_cached_and_read_back(tmp_path):
     spec = CellSpec("brick", "gan logreg", 0, size=32, iters=3, moment_iters=3,
                     init_from="mean", variant="from mean")
