@@ -103,7 +103,7 @@ def figures(cache: Path, out: Path) -> None:
         for r in rows:
             sheet.paste(r, (0, y))
             y += r.height
-        sheet.save(out / "study-d-curves.png")
+        sheet.save(out / "study-d-curves.jpg", quality=88)
     columns = [(m, "plain") for m in CORE] + [(m, "from mean") for m in SEPARATING]
     table: list[list[tuple[str, Image.Image]]] = []
     for ex in EXEMPLARS:
