@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from texstyle.studies.experiment import exemplar_at
+from texstyle.studies.experiment import exemplar_at, noise_cell
 from texstyle.studies.moments import moment_extractor
 from texstyle.studies.study import (
     CORE,
@@ -50,6 +50,11 @@ def tables(cache: Path) -> str:
     rows += [(m, "from mean") for m in SEPARATING]
     rows += [("gan logreg", name) for name in STABILISERS]
     text = [f"{len(cells)} cells in {cache}\n", markdown_summary(cells, rows)]
+    extractor = moment_extractor()
+    noise = [noise_cell(f"sample:{ex}", exemplar_at(f"sample:{ex}", 128), 128, extractor)
+             for ex in EXEMPLARS]
+    text.append("| uniform noise (for scale) | | " + " | ".join(
+        f"{c.gaps.mean_gap:.3f} / {c.gaps.cov_gap:.3f}" for c in noise) + " | |\n")
     text.append("\nPaired differences (first − second) over (exemplar, seed), mean ± sd (n):\n")
     for a, b in [(("gan quadratic", "plain"), ("gan logreg", "plain")),
                  (("gan logreg", "plain"), ("mean", "plain")),
@@ -114,7 +119,6 @@ def figures(cache: Path, out: Path) -> None:
             row.append(_labelled(found[0], cache) if found
                        else ("not run", Image.new("RGB", (128, 128), (235, 235, 235))))
         if any(label != "not run" for label, _ in row):
-            from texstyle.studies.experiment import exemplar_at
             table.append([(ex, to_pil(exemplar_at(f"sample:{ex}", 128))), *row])
     if table:
         names = ["exemplar", *(m if v == "plain" else f"{m}, from mean" for m, v in columns)]
