@@ -121,8 +121,10 @@ def figures(cache: Path, out: Path) -> None:
         if any(label != "not run" for label, _ in row):
             table.append([(ex, to_pil(exemplar_at(f"sample:{ex}", 128))), *row])
     if table:
-        names = ["exemplar", *(m if v == "plain" else f"{m}, from mean" for m, v in columns)]
-        save_image(grid(names, table, cell=128, title="seed 0, 128 px; labels: mean / cov gap"),
+        names = ["exemplar", *(m if v == "plain" else m.replace("gan ", "") + "*"
+                               for m, v in columns)]
+        save_image(grid(names, table, cell=128, title="seed 0, 128 px; labels: mean / cov gap; "
+                        "*: started from the mean texture"),
                    out / "study-textures.jpg", overwrite=True)
 
 
