@@ -108,7 +108,8 @@ def figures(cache: Path, out: Path) -> None:
         for r in rows:
             sheet.paste(r, (0, y))
             y += r.height
-        sheet.save(out / "study-d-curves.jpg", quality=88)
+        sheet = sheet.resize((sheet.width * 3 // 4, sheet.height * 3 // 4), Image.LANCZOS)
+        sheet.save(out / "study-d-curves.jpg", quality=80)
     columns = [(m, "plain") for m in CORE] + [(m, "from mean") for m in SEPARATING]
     table: list[list[tuple[str, Image.Image]]] = []
     for ex in EXEMPLARS:
