@@ -112,6 +112,29 @@ def test_report_reads_its_adversarial_cells_from_the_study_cache(tmp_path):
     again = _adversarial_cell(plan, "sample:cells", "mean", None, extractor, style)
     assert again.seconds == 12345.0 and again.gaps == first.gaps
     assert tuple(again.image.shape) == (1, 3, 32, 32)
+    # The report draws D curves and writes its record from the cell's history: it comes along.
+    assert again.result is not None and len(again.result.history) == 3
+    assert again.result.settings["study_key"] == spec.key()
+
+
+def test_report_with_a_study_cache_renders_its_adversarial_section(tmp_path):
+    """A GAN cell read from the cache carries its D curves, so the report can draw them."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from texstyle.report.build import _adversarial_cell, default_plan
+    from texstyle.report.render import adversarial_figures
+    from texstyle.studies.experiment import Experiment, exemplar_at
+
+    plan = replace(default_plan(quick=True, device="cpu"), adv_cache=str(tmp_path),
+                   adv_iters=3, adv_moment_iters=3, adv_size=32)
+    extractor = moment_extractor()
+    style = exemplar_at("sample:cells", 32)
+    _adversarial_cell(plan, "sample:cells", "gan logreg", None, extractor, style)  # cached now
+    cached = _adversarial_cell(plan, "sample:cells", "gan logreg", None, extractor, style)
+    exp = Experiment(("sample:cells",), ("gan logreg",), 32, 3, 3, 0, [cached])
+    figures = adversarial_figures(SimpleNamespace(adversarial=exp))  # all it reads of a Report
+    assert len(figures) == 2 and all(im.width > 100 for im in figures.values())
 
 
 def test_late_accuracy_is_the_mean_and_swing_of_each_layers_tail():

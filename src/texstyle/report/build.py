@@ -28,6 +28,7 @@ import torch
 
 from .. import __version__
 from ..api import RunResult, read_input, run_stylize, run_texture
+from ..config import DEFAULT_STYLE_LAYERS
 from ..errors import TexstyleError
 from ..features import VGGFeatures
 from ..image import OUTPUT_FORMATS
@@ -42,6 +43,7 @@ from ..studies.compare import (
     source_label,
 )
 from ..studies.experiment import (
+    METHODS,
     Experiment,
     ExperimentCell,
     exemplar_at,
@@ -228,7 +230,14 @@ def _adversarial_cell(plan: ReportPlan, source: str, method: str, callback: Call
                         plan.adv_moment_iters)
         cache = Path(plan.adv_cache)
         cell = run_spec(spec, cache, extractor=extractor, style=style, device=plan.device)
-        return ExperimentCell(source, method, cell_image(spec, cache), cell.gaps, cell.seconds)
+        image = cell_image(spec, cache)
+        # The cache keeps the history (losses, D curves), not the settings: record where it came
+        # from, and the layers the study uses, so the curves and the record can be drawn from it.
+        settings = {"study_cache": str(cache), "study_key": spec.key(),
+                    "style_layers": list(DEFAULT_STYLE_LAYERS), "size": spec.size,
+                    "seed": spec.seed, **METHODS[method]}
+        result = RunResult(image, [dict(h) for h in cell.history], settings, cell.seconds)
+        return ExperimentCell(source, method, image, cell.gaps, cell.seconds, result)
     return run_cell(source, method, size=plan.adv_size, iters=plan.adv_iters,
                     moment_iters=plan.adv_moment_iters, callback=callback, extractor=extractor,
                     style=style, seed=plan.seed, device=plan.device)
