@@ -28,7 +28,7 @@ import torch
 
 from .. import __version__
 from ..api import RunResult, read_input, run_stylize, run_texture
-from ..config import DEFAULT_STYLE_LAYERS
+from ..config import DEFAULT_STYLE_LAYERS, StylizeSettings, TextureSettings
 from ..errors import TexstyleError
 from ..features import VGGFeatures
 from ..image import OUTPUT_FORMATS
@@ -113,11 +113,12 @@ class ReportPlan:
 
 
 def default_plan(*, quick: bool = False, seed: int = 0, device: str = "auto") -> ReportPlan:
-    """Built-in samples only.  Favourites chosen by eye from the statistics sheets: the mosaic is
-    where our own statistic (swd) shows its gain, and the stained-glass cat is the classic."""
+    """Built-in samples only.  The favourites show what a user gets from the commands' defaults
+    (their statistic included), on the mosaic, the exemplar that shows most clearly whether glass
+    stays flat and leading continuous, and the stained-glass cat, the classic."""
     return ReportPlan(
-        texture="sample:mosaic", texture_loss="swd",
-        photo="sample:cat", photo_style="sample:mosaic", photo_loss="gram",
+        texture="sample:mosaic", texture_loss=TextureSettings().loss,
+        photo="sample:cat", photo_style="sample:mosaic", photo_loss=StylizeSettings().loss,
         textures=DEFAULT_TEXTURES, pairs=DEFAULT_PAIRS, losses=tuple(STATISTICS),
         mix=("sample:brick", "sample:cells"), adv_methods=ADVERSARIAL_METHODS, **_budget(quick),
         seed=seed, device=device, quick=quick,
