@@ -20,7 +20,7 @@ from texstyle.cli import commands as cli
 from texstyle.cli import main
 from texstyle.image import to_pil
 from texstyle.report import grid, loss_plot
-from texstyle.studies.compare import ComparisonInterrupted, parse_pair, run_compare
+from texstyle.studies.compare import ComparisonInterrupted, convergence, parse_pair, run_compare
 
 SIZE, ITERS, SEED, LOSSES = 48, 2, 3, ("gram", "mean")
 TINY = ["--losses", ",".join(LOSSES), "--size", str(SIZE), "--iters", str(ITERS), "--quiet"]
@@ -205,7 +205,7 @@ def test_ctrl_c_keeps_the_finished_cells_and_the_running_ones_best_image():
     assert list(stylized.rows[0].results) == ["gram"]  # interrupted at its first iteration
     columns, rows = partial.table(stylized)
     labels = [label for label, _ in rows[0]]
-    assert labels[2].startswith("interrupted, style ") and labels[3] == "not run"
+    assert labels[2].startswith("interrupted, ") and labels[3] == "not run"
     assert grid(columns, rows, cell=64).size == grid_size(4, 1, 64, title=False)
     assert json.loads(json.dumps(partial.record(), default=str))["interrupted"] == {
         "grid": "stylized", "row": "cat + mosaic", "loss": "gram"}
@@ -254,3 +254,21 @@ def test_cli_regions_adds_a_grid_of_the_pairs_with_automatic_regions(tmp_path):
 def test_cli_regions_must_be_auto_k(tmp_path):
     proc = run_main("compare", *TINY, "--regions", "auto:9", "--out-dir", "out", cwd=tmp_path)
     assert_one_line_error(proc, "auto:K")
+
+
+@pytest.mark.slow
+def test_each_cell_says_whether_it_converged_or_hit_the_cap():
+    # tolerance 0.5 over 10 evaluations: met soon after the first 10; tolerance 0: never.
+    loose = run_compare(["sample:brick"], [], losses=("mean",), size=SIZE, iters=40,
+                        tolerance=0.5, seed=SEED, device="cpu")
+    fixed = run_compare(["sample:brick"], [], losses=("mean",), size=SIZE, iters=12,
+                        tolerance=0.0, seed=SEED, device="cpu")
+    converged, evaluations = convergence(loose.grids[0].rows[0].results["mean"])
+    assert converged and 10 < evaluations < 40
+    assert convergence(fixed.grids[0].rows[0].results["mean"]) == (False, 12)
+    _, rows = loose.table(loose.grids[0])
+    assert rows[0][1][0].endswith(f", conv. {evaluations}")
+    _, rows = fixed.table(fixed.grids[0])
+    assert rows[0][1][0].endswith(", cap 12")
+    cell = fixed.record()["grids"]["textures"]["rows"][0]["cells"]["mean"]
+    assert (cell["converged"], cell["last_level_evaluations"]) == (False, 12)

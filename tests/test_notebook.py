@@ -105,3 +105,25 @@ def test_notebook_runs_in_quick_mode(tmp_path, monkeypatch):
     for method in ("gan logreg", "gan quadratic", "meancov"):
         assert method in printed
     assert "discriminator left the smaller covariance gap" in printed
+
+
+def test_the_by_hand_section_retraces_the_package_gram_run(nb):
+    """§9 writes the method out (VGG forward pass, Gram, loss, L-BFGS); run that cell as it is and
+    check that its loss trajectory is the package's `gram` run's, evaluation by evaluation."""
+    from texstyle import run_texture
+
+    cells = [source(c) for c in nb["cells"] if "by-hand" in c["metadata"].get("tags", [])]
+    assert len(cells) == 1, "exactly one cell tagged by-hand"
+    lines = [line for line in cells[0].splitlines() if line.strip()]
+    assert len(lines) <= 70, f"the by-hand cell should stay about 60 lines, has {len(lines)}"
+    namespace: dict = {}
+    exec(compile(cells[0], "<by-hand cell>", "exec"), namespace)
+    image, losses = namespace["synthesise_by_hand"]("sample:brick", 64, 10, seed=0)
+    package = run_texture("sample:brick", size=64, coarsest=64, iters=10, loss="gram",
+                          tv_weight=0.0, layer_decay=1.0, optimizer="lbfgs", seed=0, device="cpu")
+    expected = [h["style"] for h in package.history]
+    assert len(losses) == len(expected) == 10
+    assert losses[-1] < 0.5 * losses[0], "the synthesis should make progress"
+    for k, (ours, theirs) in enumerate(zip(losses, expected)):
+        assert abs(ours - theirs) <= 1e-4 * theirs, (k, ours, theirs)
+    assert float((image - package.image).abs().max()) < 1e-3

@@ -109,7 +109,7 @@ feature_maps = st.tuples(
 
 
 def test_registry_holds_the_five_statistics():
-    assert set(STATISTICS) == {"gram", "mean", "meancov", "w2", "swd"}
+    assert set(STATISTICS) == {"gram", "kl", "mean", "meancov", "w2", "swd"}
     assert [n for n, s in STATISTICS.items() if s.stochastic] == ["swd"]
     for name, stat in STATISTICS.items():
         assert stat.name == name and stat.summary

@@ -149,6 +149,69 @@ def _target_sqrt(key: torch.Tensor, cov_t: torch.Tensor) -> torch.Tensor:
     return root
 
 
+# Ridge added to both second moments before the KL, relative to the target's mean eigenvalue
+# tr(Gₜ)/C: directions with less than the average energy count as the average.  Some ridge is
+# needed: at relu5_1 of a 128 px image there are 64 positions for 512 channels, so both Gram
+# matrices are singular and the exact KL is infinite.  This much was measured (brick, one level,
+# equal layer weights, L-BFGS): with 1e-3 the KL pins the image's features to the style's
+# 64-dimensional span at the deep layers, which the optimiser cannot reach (64 px, 300
+# evaluations: loss stuck at 0.59, covariance gap 1.46); 1e-2 and 1e-1 still stall (0.68, 0.35
+# at 64 px); 1 leaves 0.26 at 64 px and, at 128 px after 100 evaluations, a covariance gap of 0.51
+# against gram's 0.82 (docs/statistics.md).
+KL_RIDGE = 1.0
+
+
+def gaussian_kl(second_t: torch.Tensor, second: torch.Tensor,
+                ridge: float = KL_RIDGE) -> torch.Tensor:
+    """KL(N(0, Gₜ) ‖ N(0, G)) for (B, C, C) second moments, per batch item (B,), in float64.
+
+    = ½ [tr(G⁻¹Gₜ) − C + log det G − log det Gₜ], with ``ridge``·tr(Gₜ)/C added to both
+    diagonals (see ``KL_RIDGE``).  It is the excess cross-entropy of the style's feature
+    distribution under the zero-mean Gaussian fitted to the image (docs/theory.md §2): taking
+    Q_X = N(0, G_X), KL(P_S ‖ Q_X) = const + KL(N(0, G_S) ‖ N(0, G_X)).  Computed by Cholesky
+    factors, so the gradient through G⁻¹ and log det G is that of triangular solves (stable for
+    the regularised, positive definite matrices), never through an explicit inverse.
+    """
+    gt, g = second_t.double(), second.double()
+    c = g.shape[-1]
+    eye = torch.eye(c, dtype=g.dtype, device=g.device)
+    lam = (ridge * _trace(gt) / c).clamp_min(_EPS)[:, None, None]
+    chol = torch.linalg.cholesky(g + lam * eye)
+    chol_t = torch.linalg.cholesky(gt + lam * eye)
+    # tr(G⁻¹ Gₜ) = ‖L⁻¹ Lₜ‖²_F with G = L Lᵀ, Gₜ = Lₜ Lₜᵀ.
+    solved = torch.linalg.solve_triangular(chol, chol_t, upper=False)
+    logdet = 2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    logdet_t = 2 * chol_t.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    kl: torch.Tensor = 0.5 * (solved.pow(2).sum((-2, -1)) - c + logdet - logdet_t)
+    return kl
+
+
+def whitened_gram_error(second_t: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """¼‖Gₜ^{-½} (G − Gₜ) Gₜ^{-½}‖²_F per batch item (B,), float64, for positive definite Gₜ.
+
+    The second-order expansion of ``gaussian_kl`` around G = Gₜ (docs/theory.md §2): near the
+    target the KL is the Gram difference measured in the style's own whitened coordinates, not
+    the plain Frobenius norm that ``gram_distance`` uses.  For checks and teaching; the loss is
+    the KL itself.
+    """
+    vals, vecs = torch.linalg.eigh(second_t.double())
+    inv_root = (vecs * vals.rsqrt()[:, None, :]) @ vecs.transpose(1, 2)
+    white = inv_root @ (second.double() - second_t.double()) @ inv_root
+    error: torch.Tensor = 0.25 * white.pow(2).sum((-2, -1))
+    return error
+
+
+def kl_distance(rep: Representation, target: Representation) -> torch.Tensor:
+    """``gaussian_kl`` of the zero-mean Gaussians fitted to style and image, divided by C.
+
+    Per channel so that, like the relative errors, layers of 64 and 512 channels weigh alike;
+    summed over the batch.  Same representation as ``gram`` (the raw second moment), so mixing
+    styles averages the second moments (the Gaussian of the mixture's second moment).
+    """
+    g, gt = rep[0], target[0]
+    return (gaussian_kl(gt, g) / g.shape[-1]).sum().to(g.dtype)
+
+
 def _trace(m: torch.Tensor) -> torch.Tensor:
     return m.diagonal(dim1=-2, dim2=-1).sum(-1)
 
@@ -294,6 +357,9 @@ STATISTICS: dict[str, Statistic] = {
     for s in (
         Statistic("gram", gram_compute, gram_distance,
                   summary="Gram matrix E[f fᵀ] (Gatys et al.)", weighted=gram_weighted),
+        Statistic("kl", gram_compute, kl_distance,
+                  summary="KL between the zero-mean Gaussians of the Gram matrices",
+                  weighted=gram_weighted),
         Statistic("mean", mean_compute, mean_distance,
                   summary="per-channel mean: C numbers per layer", weighted=mean_weighted),
         Statistic("meancov", moments_compute, meancov_distance,

@@ -68,7 +68,7 @@ def _resumed() -> RunResult:
 
 CASES: dict[str, Callable[[], RunResult]] = {
     **{f"texture-{loss}": (lambda loss=loss: _texture(loss=loss))
-       for loss in ("gram", "mean", "meancov", "w2", "swd")},
+       for loss in ("gram", "kl", "mean", "meancov", "w2", "swd")},
     "stylize-gram": lambda: _stylize(),
     "texture-gan": lambda: _texture(loss="gan", optimizer="adam", lr=0.02),
     "texture-seamless": lambda: _texture(tile=True, refine_tile=64, refine_overlap=8),

@@ -28,10 +28,12 @@ import torch
 
 from .. import __version__
 from ..api import RunResult, read_input, run_stylize, run_texture
-from ..config import StylizeSettings, TextureSettings
+from ..config import DEFAULT_STYLE_LAYERS, StylizeSettings, TextureSettings
 from ..errors import TexstyleError
+from ..features import VGGFeatures
 from ..image import OUTPUT_FORMATS
 from ..progress import Callback, Stage, placed
+from ..samples import PREFIX, is_sample
 from ..stats import STATISTICS
 from ..studies.compare import (
     DEFAULT_PAIRS,
@@ -41,12 +43,15 @@ from ..studies.compare import (
     source_label,
 )
 from ..studies.experiment import (
+    METHODS,
     Experiment,
+    ExperimentCell,
     exemplar_at,
     noise_cell,
     run_cell,
 )
 from ..studies.moments import moment_extractor
+from ..studies.study import CellSpec, cell_image, run_spec
 
 # Every file the report writes, by role; the CLI checks them all before any work.
 FILES = {
@@ -106,6 +111,9 @@ class ReportPlan:
     # The first pair once more with automatic regions (docs/spatial.md): one row, so the
     # report's time grows by one row of the comparison sheet.
     regions: str = "auto:2"
+    # A folder of the seeded study's cells (studies.study, benchmarks/adversarial_study.py): the
+    # adversarial cells of this seed are read from it when there, run and added when not.
+    adv_cache: str | None = None
 
 
 def default_plan(*, quick: bool = False, seed: int = 0, device: str = "auto") -> ReportPlan:
@@ -218,6 +226,28 @@ def stage_names(plan: ReportPlan) -> list[str]:
                for ex in plan.adv_exemplars for method in plan.adv_methods])
 
 
+def _adversarial_cell(plan: ReportPlan, source: str, method: str, callback: Callback | None,
+                      extractor: VGGFeatures, style: torch.Tensor) -> ExperimentCell:
+    """One cell of the adversarial experiment: from the study cache when the plan names one (and
+    the exemplar is a built-in sample, the study's key), else run here."""
+    if plan.adv_cache is not None and is_sample(source):
+        spec = CellSpec(source[len(PREFIX):], method, plan.seed, plan.adv_size, plan.adv_iters,
+                        plan.adv_moment_iters)
+        cache = Path(plan.adv_cache)
+        cell = run_spec(spec, cache, extractor=extractor, style=style, device=plan.device)
+        image = cell_image(spec, cache)
+        # The cache keeps the history (losses, D curves), not the settings: record where it came
+        # from, and the layers the study uses, so the curves and the record can be drawn from it.
+        settings = {"study_cache": str(cache), "study_key": spec.key(),
+                    "style_layers": list(DEFAULT_STYLE_LAYERS), "size": spec.size,
+                    "seed": spec.seed, **METHODS[method]}
+        result = RunResult(image, [dict(h) for h in cell.history], settings, cell.seconds)
+        return ExperimentCell(source, method, image, cell.gaps, cell.seconds, result)
+    return run_cell(source, method, size=plan.adv_size, iters=plan.adv_iters,
+                    moment_iters=plan.adv_moment_iters, callback=callback, extractor=extractor,
+                    style=style, seed=plan.seed, device=plan.device)
+
+
 def run_report(plan: ReportPlan, callback: Callback | None = None) -> Report:
     """Run every stage of ``plan`` in order; progress goes to ``callback``.
 
@@ -272,9 +302,7 @@ def run_report(plan: ReportPlan, callback: Callback | None = None) -> Report:
         adversarial.cells.append(noise_cell(source, style, plan.adv_size, extractor))
         for method in plan.adv_methods:
             adversarial.cells.append(timed(lambda i, source=source, method=method, style=style:
-                run_cell(source, method, size=plan.adv_size, iters=plan.adv_iters,
-                         moment_iters=plan.adv_moment_iters, callback=staged(i),
-                         extractor=extractor, style=style, **common)))
+                _adversarial_cell(plan, source, method, staged(i), extractor, style)))
     environment = {"texstyle": __version__, "torch": torch.__version__,
                    "python": platform.python_version(), "machine": platform.machine(),
                    "torch threads": str(torch.get_num_threads()),

@@ -87,7 +87,9 @@ def comparison_figures(comparison: Comparison) -> dict[str, Image.Image]:
     s = comparison.settings
     out: dict[str, Image.Image] = {}
     for g in comparison.grids:
-        title = f"{g.name}: {s['size']} px, {s['iters']} iterations at the coarsest level, seed {s['seed']}"
+        stop = (f"until a change < {s['tolerance']:g} over 10 (cap {s['iters']})"
+                if s.get("tolerance", 0) > 0 else f"{s['iters']} iterations at the coarsest level")
+        title = f"{g.name}: {s['size']} px, seed {s['seed']}, {stop}"
         out[FILES[f"compare_{g.name}"]] = grid(*comparison.table(g), cell=max(s["size"], 128),
                                                title=title)
     dashed = [row.label for g in comparison.grids if g.name != "textures" for row in g.rows]
@@ -296,7 +298,7 @@ def _favourites_section(report: Report) -> Section:
 def _comparison_section(report: Report) -> Section:
     c = report.comparison
     body = _render("comparison.html.j2", losses=c.losses, size=c.settings["size"],
-                   iters=c.settings["iters"])
+                   iters=c.settings["iters"], tolerance=c.settings.get("tolerance", 0.0))
     figures = [(FILES[f"compare_{g.name}"], f"{g.name}: one column per statistic."
                 if g.name != "regions" else "regions: the first pair again with automatic "
                 f"regions ({c.settings.get('regions', 'auto:K')}): each region of the photo "

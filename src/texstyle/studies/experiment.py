@@ -26,7 +26,7 @@ from ..progress import Progress
 from .moments import MomentGaps, moment_extractor, relative_moment_gaps
 
 # Column label → run options.  `mean` is what `logreg` should emulate at equilibrium, `meancov`
-# what `quadratic` should; `gram` is the classic.
+# what `quadratic` should; `gram` is the classic, `kl` its whitened form.
 METHODS: dict[str, dict[str, str]] = {
     "gan logreg": {"loss": "gan", "disc": "logreg"},
     "gan quadratic": {"loss": "gan", "disc": "quadratic"},
@@ -34,6 +34,8 @@ METHODS: dict[str, dict[str, str]] = {
     "mean": {"loss": "mean"},
     "meancov": {"loss": "meancov"},
     "gram": {"loss": "gram"},
+    # The Gaussian KL between the Gram models (docs/theory.md §2): gram, whitened.
+    "kl": {"loss": "kl"},
 }
 NOISE = "uniform noise"  # the row that gives the gaps' scale: what an unrelated image leaves
 
@@ -88,8 +90,8 @@ def noise_cell(exemplar: str, style: torch.Tensor, size: int,
 def run_cell(exemplar: str, method: str, *, size: int = 128, iters: int = 600,
              moment_iters: int = 150, seed: int = 0, device: str = "auto",
              extra: Mapping[str, Any] | None = None, callback: Callable[[Progress], None] | None = None,
-             extractor: VGGFeatures | None = None, style: torch.Tensor | None = None
-             ) -> ExperimentCell:
+             extractor: VGGFeatures | None = None, style: torch.Tensor | None = None,
+             init: str | None = None) -> ExperimentCell:
     """One texture of ``exemplar`` (e.g. ``"sample:cells"``) by ``method`` (a ``METHODS`` label)
     at ``size`` px, and its gaps.
 
@@ -99,10 +101,14 @@ def run_cell(exemplar: str, method: str, *, size: int = 128, iters: int = 600,
     matches, not a schedule.  A pyramid hurts the GAN runs most (their discriminators, trained
     at the coarse level, meet a new image at the next; the fine level gets fewer iterations), so
     much that it reversed the logreg/quadratic ordering in docs/adversarial.md's budget sweep.
+    ``init`` (an image path) is the starting image for every method, GAN or not: the study's
+    separating experiment starts all methods from a texture whose feature means already match.
     """
     # Equal layer weights, as the study was designed and published (docs/adversarial.md), whatever
     # the texture default's layer decay; extra may ask for a pyramid.
     options = {"coarsest": size, "layer_decay": 1.0} | method_options(method, extra)
+    if init is not None:
+        options["init"] = init
     budget = iters if is_gan(options["loss"]) else moment_iters
     start = time.perf_counter()
     result = run_texture(exemplar, size=size, iters=budget, seed=seed, device=device,

@@ -1,0 +1,183 @@
+"""The seeded adversarial study (docs/adversarial.md): run its plan from a cache, print its tables.
+
+Works through ``texstyle.studies.study.plan`` in priority order (seed by seed: the core methods,
+the separating experiment, the stabilisers, the other statistics), skipping every cell already
+in the cache, so it can be stopped at any time and resumed by running the same command again:
+
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/adversarial_study.py --cache /work/exp/adv18
+
+Split over processes or machines with ``--shard I/N`` (cell i of the plan runs in shard i mod N;
+a cell whose start cell is in another shard runs that one too, once, through the cache).
+``--tables`` only prints the tables of what the cache holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from texstyle.studies.experiment import exemplar_at, noise_cell
+from texstyle.studies.moments import moment_extractor
+from texstyle.studies.study import (
+    CORE,
+    EXEMPLARS,
+    MORE,
+    SEEDS,
+    SEPARATING,
+    STABILISERS,
+    StudyCell,
+    cell_image,
+    late_accuracy,
+    load_cells,
+    markdown_summary,
+    paired,
+    plan,
+    read_cell,
+    run_spec,
+    select,
+    study_plan,
+    summarise,
+)
+
+
+def tables(cache: Path) -> str:
+    cells = load_cells(cache)
+    rows = [(m, "plain") for m in (*CORE, *MORE)]
+    rows += [(m, "from mean") for m in SEPARATING]
+    rows += [("gan logreg", name) for name in STABILISERS]
+    text = [f"{len(cells)} cells in {cache}\n", markdown_summary(cells, rows)]
+    extractor = moment_extractor()
+    noise = [noise_cell(f"sample:{ex}", exemplar_at(f"sample:{ex}", 128), 128, extractor)
+             for ex in EXEMPLARS]
+    text.append("| uniform noise (for scale) | | " + " | ".join(
+        f"{c.gaps.mean_gap:.3f} / {c.gaps.cov_gap:.3f}" for c in noise) + " | |\n")
+    text.append("\nPaired differences (first − second) over (exemplar, seed), mean ± sd (n):\n")
+    for a, b in [(("gan quadratic", "plain"), ("gan logreg", "plain")),
+                 (("gan logreg", "plain"), ("mean", "plain")),
+                 (("gan quadratic", "plain"), ("meancov", "plain")),
+                 (("gan logreg", "from mean"), ("mean", "plain")),
+                 (("gan quadratic", "from mean"), ("mean", "plain")),
+                 (("gan quadratic", "from mean"), ("gan logreg", "from mean")),
+                 *((("gan logreg", name), ("gan logreg", "plain")) for name in STABILISERS)]:
+        for name in ("mean", "cov"):
+            d = paired(cells, a, b, name)
+            wins = sum(x < 0 for x in d)
+            text.append(f"- {name} gap, {a[0]} ({a[1]}) − {b[0]} ({b[1]}): {summarise(d)}; "
+                        f"first smaller in {wins} of {len(d)}\n")
+    text.append("\nD accuracy over the last 200 iterations (layer average; mean of the per-cell "
+                "means ± sd over cells, and the mean per-cell sd: the oscillation):\n")
+    for method, variant in [(m, "plain") for m in ("gan logreg", "gan quadratic")] + [
+            (m, "from mean") for m in SEPARATING] + [("gan logreg", n) for n in STABILISERS]:
+        late = [late_accuracy(c) for c in select(cells, method=method, variant=variant)]
+        wobble = summarise(x[1] for x in late)
+        text.append(f"- {method} ({variant}): {summarise(x[0] for x in late)}; "
+                    f"sd within a run {wobble.mean:.3f}\n")
+    seconds = [c.seconds for c in cells]
+    cpu = [c.cpu_seconds for c in cells]
+    text.append(f"\nwall {sum(seconds) / 3600:.2f} h, CPU {sum(cpu) / 3600:.2f} h in all\n")
+    return "".join(text)
+
+
+def figures(cache: Path, out: Path) -> None:
+    """The D curves of the first exemplar's seed-0 logreg game, plain and with each stabiliser
+    (one row each), and the seed-0 textures (exemplar × method, with the separating runs)."""
+    from PIL import Image
+
+    from texstyle.config import DEFAULT_STYLE_LAYERS
+    from texstyle.image import save_image, to_pil
+    from texstyle.report import gan_curves, grid
+
+    cells = load_cells(cache)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[Image.Image] = []
+    for variant in ("plain", *STABILISERS):
+        found = [c for c in select(cells, method="gan logreg", variant=variant,
+                                   exemplar=EXEMPLARS[0]) if c.spec.seed == 0]
+        if found:
+            c = found[0]
+            rows.append(gan_curves(list(c.history), DEFAULT_STYLE_LAYERS, title=(
+                f"{EXEMPLARS[0]}, gan logreg, {variant} {dict(c.spec.extra) or ''}: "
+                f"gaps {c.gaps.mean_gap:.3f} / {c.gaps.cov_gap:.3f}")))
+    if rows:
+        sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+        y = 0
+        for r in rows:
+            sheet.paste(r, (0, y))
+            y += r.height
+        sheet = sheet.resize((sheet.width * 3 // 4, sheet.height * 3 // 4), Image.LANCZOS)
+        sheet.save(out / "study-d-curves.jpg", quality=80)
+    columns = [(m, "plain") for m in CORE] + [(m, "from mean") for m in SEPARATING]
+    table: list[list[tuple[str, Image.Image]]] = []
+    for ex in EXEMPLARS:
+        row: list[tuple[str, Image.Image]] = []
+        for method, variant in columns:
+            found = [c for c in select(cells, method=method, variant=variant, exemplar=ex)
+                     if c.spec.seed == 0]
+            row.append(_labelled(found[0], cache) if found
+                       else ("not run", Image.new("RGB", (128, 128), (235, 235, 235))))
+        if any(label != "not run" for label, _ in row):
+            table.append([(ex, to_pil(exemplar_at(f"sample:{ex}", 128))), *row])
+    if table:
+        names = ["exemplar", *(m if v == "plain" else m.replace("gan ", "") + "*"
+                               for m, v in columns)]
+        save_image(grid(names, table, cell=128, title="seed 0, 128 px; labels: mean / cov gap; "
+                        "*: started from the mean texture"),
+                   out / "study-textures.jpg", overwrite=True)
+
+
+def _labelled(cell: StudyCell, cache: Path) -> tuple[str, object]:
+    from texstyle.image import to_pil
+    return (f"{cell.gaps.mean_gap:.2f} / {cell.gaps.cov_gap:.2f}",
+            to_pil(cell_image(cell.spec, cache)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--exemplars", nargs="+", default=list(EXEMPLARS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--phases", nargs="+",
+                        help="core, separating, stabilisers, more (default: the whole study in "
+                             "the priority order of study.study_plan)")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--iters", type=int, default=600)
+    parser.add_argument("--moment-iters", type=int, default=150)
+    parser.add_argument("--shard", default="0/1", help="I/N: run every N-th cell from the I-th")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)))
+    parser.add_argument("--tables", action="store_true", help="only print the cache's tables")
+    parser.add_argument("--figures", type=Path, metavar="DIR",
+                        help="only draw the D curves and the seed-0 texture grid into DIR")
+    args = parser.parse_args()
+    if args.tables or args.figures:
+        if args.tables:
+            print(tables(args.cache))
+        if args.figures:
+            figures(args.cache, args.figures)
+        return
+    torch.set_num_threads(args.threads)
+    index, count = (int(x) for x in args.shard.split("/"))
+    budgets = {"size": args.size, "iters": args.iters, "moment_iters": args.moment_iters}
+    specs = (plan(args.exemplars, args.seeds, args.phases, **budgets) if args.phases
+             else study_plan(args.exemplars, args.seeds, **budgets))
+    mine = specs[index::count]
+    todo = [s for s in mine if read_cell(s, args.cache) is None]
+    print(f"{len(specs)} cells in the plan, {len(mine)} in this shard, {len(todo)} to run",
+          flush=True)
+    extractor = moment_extractor()
+    for number, spec in enumerate(todo, 1):
+        if read_cell(spec, args.cache) is not None:  # another process did it meanwhile
+            continue
+        start = time.perf_counter()
+        cell = run_spec(spec, args.cache, extractor=extractor,
+                        style=exemplar_at(spec.source, spec.size))
+        print(f"[{number}/{len(todo)}] {spec.key()}: mean gap {cell.gaps.mean_gap:.3f} "
+              f"cov gap {cell.gaps.cov_gap:.3f} ({time.perf_counter() - start:.0f} s wall, "
+              f"{cell.cpu_seconds:.0f} s CPU)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
