@@ -112,7 +112,11 @@ def test_watch_a_run_stop_it_download_it_and_reload(server, tmp_path):
         assert shown[0][0] == "feed-forward preview (AdaIN)"
         assert shown[-1][0] == "current image of the optimisation"
         assert len({src for _, src in shown}) >= 3  # the preview, then frames that change
-        assert page.evaluate("document.getElementById('frame').naturalWidth") == SIZE
+        # Frames keep arriving: read the width of one that has finished loading (a src just
+        # replaced reads naturalWidth 0 until its bytes are decoded; that raced on a loaded CPU).
+        width = page.wait_for_function("""() => { const f = document.getElementById('frame');
+            return f.complete && f.naturalWidth > 0 ? f.naturalWidth : null; }""").json_value()
+        assert width == SIZE
         screenshot = tmp_path / "studio.png"
         page.screenshot(path=str(screenshot))
 
