@@ -53,6 +53,12 @@ def test_study_plan_puts_the_deciding_cells_first_without_repeats():
     assert {s.method for s in first} == {"mean", "meancov", "gan logreg", "gan quadratic"}
     assert {s.variant for s in specs[20:23]} == {"r1", "noise", "every5"}
     assert specs[-1].method in ("gram", "kl", "gan mlp:128")
+    # Five seeds of the core methods on every exemplar come before any later stabiliser run.
+    core = [i for i, s in enumerate(specs) if s.variant == "plain" and s.method in
+            ("mean", "meancov", "gan logreg", "gan quadratic")]
+    assert len(core) == 100
+    later = [i for i, s in enumerate(specs[23:], 23) if s.variant in ("r1", "noise", "every5")]
+    assert max(core) < min(later)
 
 
 def _cell(exemplar, method, seed, mean, cov, variant="plain"):
