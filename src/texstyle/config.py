@@ -314,7 +314,14 @@ class TextureSettings:
     fine_iters: int | None = option(
         60, "iterations at the finest level; levels between get geometrically fewer than --iters "
         "(default {default})", parse=int)
-    coarsest: int = option(64, "long side of the coarsest pyramid level in px (default {default})")
+    # 128, not 64: at a 64 px level the deep layers see 4x4-8x8 positions, whose statistics pin
+    # them, so textures copied the exemplar's layout (best shifted correlation with it 0.62 on
+    # cells against a shuffled-blocks floor of 0.29); at 128 px they copy no more than the peers
+    # (0.31; benchmarks/copy_measure.py) and stay closer to the exemplar in colour and style than
+    # the style-transfer-pytorch recipe (docs/quality.md).  Stylisation needs it too: below it
+    # the photo's layout is lost.
+    coarsest: int = option(128, "long side of the coarsest pyramid level in px (default "
+                           "{default})")
     # Stop a level early once the loss improved by less than this fraction over 10 evaluations.
     tolerance: float = option(
         0.0, "stop a level once the loss improves by less than this fraction over 10 iterations; "
@@ -526,7 +533,6 @@ class StylizeSettings(TextureSettings):
     # At the coarsest level; starting from the content converges sooner.
     iters: int = _override("iters", 100)
     fine_iters: int | None = _override("fine_iters", 40)  # half the cost of 100 per level
-    coarsest: int = _override("coarsest", 128)  # below this the photo's layout is lost
     # The photo repainted in the painting's colour distribution: measured the largest single gain
     # in style and colour distance at no cost in time (docs/quality.md).
     init: str = _override("init", "palette", help="starting image: content, palette (the content in "
