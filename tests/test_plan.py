@@ -65,3 +65,12 @@ def test_describe_gives_a_readable_duration(seconds):
     line = plan.describe(per_px).splitlines()[-1]
     assert line.startswith("time: about ")
     assert {5.0: "5 s", 125.0: "2 min 5 s", 7300.0: "2 h 1 min"}[seconds] in line
+
+
+@pytest.mark.parametrize("settings", [TextureSettings(device="cpu"), StylizeSettings(device="cpu")])
+def test_default_pyramid_starts_at_128_px(settings):
+    # No 64 px level by default: there the deep layers see a few dozen positions and textures
+    # copied the exemplar's layout (docs/quality.md, session 8).  A 256 px run has two levels.
+    content = "sample:cat" if isinstance(settings, StylizeSettings) else None
+    plan = plan_run("sample:brick", content, settings)
+    assert [max(lv.shape) for lv in plan.levels] == [128, 256]
