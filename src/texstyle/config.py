@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from .errors import TexstyleError
 from .layers import POOLINGS, check_layers, layer_index
+from .pyramid import COARSEST_LONG_SIDE
 from .samples import PREFIX
 from .stats import STATISTICS
 
@@ -282,7 +283,7 @@ class SpatialOptions:
         if (self.style_coarse is None) != (self.style_fine is None):
             raise TexstyleError("scale mixing needs both --style-coarse and --style-fine")
         check_layers([self.scale_split])
-        if self.scale_mixing and (self.guided):
+        if self.scale_mixing and self.guided:
             raise TexstyleError("scale mixing (--style-coarse/--style-fine) cannot be combined "
                                 "with regions or a label map")
 
@@ -320,8 +321,8 @@ class TextureSettings:
     # (0.31; benchmarks/copy_measure.py) and stay closer to the exemplar in colour and style than
     # the style-transfer-pytorch recipe (docs/quality.md).  Stylisation needs it too: below it
     # the photo's layout is lost.
-    coarsest: int = option(128, "long side of the coarsest pyramid level in px (default "
-                           "{default})")
+    coarsest: int = option(COARSEST_LONG_SIDE, "long side of the coarsest pyramid level in px "
+                           "(default {default})")
     # Stop a level early once the loss improved by less than this fraction over 10 evaluations.
     tolerance: float = option(
         0.0, "stop a level once the loss improves by less than this fraction over 10 iterations; "

@@ -128,12 +128,11 @@ class Objective:
         """The terms from features already computed (the adversarial loop shares its forward
         pass); with no style targets there is no style term."""
         terms: dict[str, torch.Tensor] = {}
+        extra = {"generator": self.generator} if self.statistic.stochastic else {}
         if self.guide is not None:
-            extra = {"generator": self.generator} if self.statistic.stochastic else {}
             terms["style"] = self.style_weight * self.guide.style_term(
                 feats, self.statistic, self.layer_weights, **extra)
         elif self.style_targets:
-            extra = {"generator": self.generator} if self.statistic.stochastic else {}
             stat = self.statistic
             style = cast(torch.Tensor, sum(
                 self.layer_weights[n] * stat.distance(stat.compute(feats[n]), t, **extra)
