@@ -59,6 +59,15 @@ def test_study_plan_puts_the_deciding_cells_first_without_repeats():
     assert len(core) == 100
     later = [i for i, s in enumerate(specs[23:], 23) if s.variant in ("r1", "noise", "every5")]
     assert max(core) < min(later)
+    # Then the separating experiment at five seeds, before the stabilisers' and the MLP's seeds.
+    separating = [i for i, s in enumerate(specs) if s.variant == "from mean"]
+    assert len(separating) == 50
+    seeds_later = [i for i, s in enumerate(specs) if s.seed > 0 and
+                   (s.variant in ("r1", "noise", "every5") or s.method == "gan mlp:128")]
+    assert max(separating) < min(seeds_later)
+    stabilised_seed0 = [i for i, s in enumerate(specs) if s.seed == 0 and
+                        s.variant in ("r1", "noise", "every5")]
+    assert len(stabilised_seed0) == 15 and max(stabilised_seed0) < min(seeds_later)
 
 
 def _cell(exemplar, method, seed, mean, cov, variant="plain"):
