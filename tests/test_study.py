@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import statistics
 
 import pytest
@@ -164,3 +165,22 @@ def test_late_accuracy_is_the_mean_and_swing_of_each_layers_tail():
     assert swing == pytest.approx(0.5 * statistics.stdev([0.6, 0.8] * 100))
     empty = StudyCell(CellSpec("cells", "mean", 0), MomentGaps({}), 1.0, 1.0, ())
     assert all(math.isnan(x) for x in late_accuracy(empty))
+    assert late_accuracy(cell, last=200, layer="relu2_1") == (0.5, 0.0)
+
+
+def test_ripple_finds_the_period_of_a_swinging_d_and_none_in_a_drift():
+    from texstyle.studies.study import ripple
+
+    def cell(values):
+        history = tuple({"d_acc/relu1_1": v} for v in values)
+        return StudyCell(CellSpec("cells", "gan logreg", 0), MomentGaps({}), 1.0, 1.0, history)
+
+    swinging = [0.7 + 0.05 * math.sin(2 * math.pi * i / 24) for i in range(600)]
+    peak, lag = ripple(cell(swinging))
+    assert lag == 24 and peak > 0.9
+    drifting = [0.9 - 0.0005 * i for i in range(600)]  # falls steadily: no zero crossing soon
+    assert math.isnan(ripple(cell(drifting))[0])
+    rng = random.Random(0)
+    noise = [0.7 + 0.05 * rng.gauss(0, 1) for _ in range(600)]
+    assert ripple(cell(noise))[0] < 0.3  # jitter has no clear second peak
+    assert math.isnan(ripple(cell(swinging[:100]))[0])  # too short to tell

@@ -277,19 +277,46 @@ def paired(cells: Sequence[StudyCell], a: tuple[str, str], b: tuple[str, str], n
             for k in sorted(first.keys() & second.keys())]
 
 
-def late_accuracy(cell: StudyCell, last: int = 200) -> tuple[float, float]:
+def late_accuracy(cell: StudyCell, last: int = 200,
+                  layer: str | None = None) -> tuple[float, float]:
     """A GAN cell's discriminators at the end of its game, over its last ``last`` iterations:
     (mean D accuracy, its standard deviation over those iterations), each per layer, averaged
-    over the layers.  0.5 is chance; a game that circles its equilibrium (docs/adversarial.md,
-    "Dirac-GAN") keeps the mean above 0.5 and the standard deviation (the swing) up."""
+    over the layers (or at one ``layer``).  0.5 is chance; a game that circles its equilibrium
+    (docs/adversarial.md, "Dirac-GAN") keeps the mean above 0.5 and the swing (the sd) up."""
     tail = cell.history[-last:]
-    layers = sorted({k for h in tail for k in h if k.startswith("d_acc/")})
+    layers = sorted({k for h in tail for k in h if k.startswith("d_acc/")
+                     and (layer is None or k == f"d_acc/{layer}")})
     series = [[h[k] for h in tail if k in h] for k in layers]
     series = [v for v in series if len(v) > 1]
     if not series:
         return math.nan, math.nan
     return (statistics.fmean(statistics.fmean(v) for v in series),
             statistics.fmean(statistics.stdev(v) for v in series))
+
+
+def ripple(cell: StudyCell, layer: str = "relu1_1", start: int = 300,
+           max_lag: int = 100) -> tuple[float, int]:
+    """How periodic one layer's D accuracy is after iteration ``start``: the highest peak of its
+    autocorrelation past the first zero crossing, and the lag (iterations) where it is.
+
+    A game that rotates around its equilibrium (the Dirac-GAN) swings with a period, which shows
+    as a clear second peak; a D that only jitters has none.  (nan, 0) when the autocorrelation
+    never crosses zero within ``max_lag`` (a drift, not a swing) or the series is too short."""
+    v = [h[f"d_acc/{layer}"] for h in cell.history[start:] if f"d_acc/{layer}" in h]
+    if len(v) < 2 * max_lag:
+        return math.nan, 0
+    mu = statistics.fmean(v)
+    x = [a - mu for a in v]
+    var = sum(a * a for a in x)
+    if var == 0:
+        return math.nan, 0
+    acf = [sum(x[i] * x[i + lag] for i in range(len(x) - lag)) / var
+           for lag in range(max_lag + 1)]
+    crossed = next((lag for lag, a in enumerate(acf) if a < 0), None)
+    if crossed is None:
+        return math.nan, 0
+    lag = max(range(crossed, max_lag + 1), key=lambda k: acf[k])
+    return acf[lag], lag
 
 
 def markdown_summary(cells: Sequence[StudyCell], rows: Sequence[tuple[str, str]],
