@@ -11,6 +11,7 @@ import pytest
 
 from texstyle.studies.moments import MomentGaps, moment_extractor
 from texstyle.studies.study import (
+    STABILISERS,
     CellSpec,
     StudyCell,
     load_cells,
@@ -52,23 +53,23 @@ def test_study_plan_puts_the_deciding_cells_first_without_repeats():
     first = specs[:20]  # seed 0: the core methods on five exemplars
     assert {s.seed for s in first} == {0}
     assert {s.method for s in first} == {"mean", "meancov", "gan logreg", "gan quadratic"}
-    assert {s.variant for s in specs[20:23]} == {"r1", "noise", "every5"}
+    assert {s.variant for s in specs[20:24]} == set(STABILISERS)
     assert specs[-1].method in ("gram", "kl", "gan mlp:128")
     # Five seeds of the core methods on every exemplar come before any later stabiliser run.
     core = [i for i, s in enumerate(specs) if s.variant == "plain" and s.method in
             ("mean", "meancov", "gan logreg", "gan quadratic")]
     assert len(core) == 100
-    later = [i for i, s in enumerate(specs[23:], 23) if s.variant in ("r1", "noise", "every5")]
+    later = [i for i, s in enumerate(specs[24:], 24) if s.variant in STABILISERS]
     assert max(core) < min(later)
     # Then the separating experiment at five seeds, before the stabilisers' and the MLP's seeds.
     separating = [i for i, s in enumerate(specs) if s.variant == "from mean"]
     assert len(separating) == 50
     seeds_later = [i for i, s in enumerate(specs) if s.seed > 0 and
-                   (s.variant in ("r1", "noise", "every5") or s.method == "gan mlp:128")]
+                   (s.variant in STABILISERS or s.method == "gan mlp:128")]
     assert max(separating) < min(seeds_later)
     stabilised_seed0 = [i for i, s in enumerate(specs) if s.seed == 0 and
-                        s.variant in ("r1", "noise", "every5")]
-    assert len(stabilised_seed0) == 15 and max(stabilised_seed0) < min(seeds_later)
+                        s.variant in STABILISERS]
+    assert len(stabilised_seed0) == 20 and max(stabilised_seed0) < min(seeds_later)
 
 
 def _cell(exemplar, method, seed, mean, cov, variant="plain"):

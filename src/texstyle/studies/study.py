@@ -48,6 +48,9 @@ STABILISERS: dict[str, dict[str, Any]] = {
     "r1": {"r1_weight": 1.0},
     "noise": {"instance_noise": 0.5},
     "every5": {"disc_every": 5},
+    # For logreg R1 is weight decay (γ/2)‖w‖²; γ = 1 held w so small the image was hardly pulled
+    # (docs/adversarial.md), so a tenth of it too.
+    "r1 0.1": {"r1_weight": 0.1},
 }
 
 
