@@ -30,6 +30,7 @@ from texstyle.studies.study import (
     SEPARATING,
     STABILISERS,
     StudyCell,
+    autocorrelation,
     cell_image,
     late_accuracy,
     load_cells,
@@ -168,6 +169,7 @@ def figures(cache: Path, out: Path) -> None:
             y += r.height
         sheet = sheet.resize((sheet.width * 3 // 4, sheet.height * 3 // 4), Image.LANCZOS)
         sheet.save(out / "study-d-curves.jpg", quality=80)
+    ripple_figure(cells).save(out / "study-ripple.jpg", quality=85)
     columns = [(m, "plain") for m in CORE] + [(m, "from mean") for m in SEPARATING]
     table: list[list[tuple[str, Image.Image]]] = []
     for ex in EXEMPLARS:
@@ -185,6 +187,53 @@ def figures(cache: Path, out: Path) -> None:
         save_image(grid(names, table, cell=128, title="seed 0, 128 px; labels: mean / cov gap; "
                         "*: started from the mean texture"),
                    out / "study-textures.jpg", overwrite=True)
+
+
+def ripple_figure(cells: list[StudyCell], layer: str = "relu1_1", start: int = 300,
+                  max_lag: int = 100) -> object:
+    """Per exemplar (seed 0): the logreg game's D accuracy at one layer, plain and with each
+    stabiliser, and its autocorrelation over the last iterations, peak marked: the Dirac-GAN's
+    rotation shows as a regular second peak, a D that only jitters has none."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from texstyle.report.figures import _figure_image
+
+    fig = Figure(figsize=(3.2 * len(EXEMPLARS), 6.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, len(EXEMPLARS), sharey="row")
+    for j, ex in enumerate(EXEMPLARS):
+        top, bottom = axes[0][j], axes[1][j]
+        for k, variant in enumerate(("plain", *STABILISERS)):
+            found = [c for c in select(cells, method="gan logreg", variant=variant, exemplar=ex)
+                     if c.spec.seed == 0]
+            if not found:
+                continue
+            c = found[0]
+            acc = [h.get(f"d_acc/{layer}", float("nan")) for h in c.history]
+            style = {"color": f"C{k}", "linewidth": 1.4 if variant == "plain" else 0.8,
+                     "label": variant}
+            top.plot(range(1, len(acc) + 1), acc, **style)
+            acf = autocorrelation(acc[start:], max_lag)
+            if acf:
+                bottom.plot(range(len(acf)), acf, **style)
+                peak, lag = ripple(c, layer, start, max_lag)
+                if peak == peak:
+                    bottom.plot([lag], [peak], "o", color=f"C{k}", markersize=4)
+        top.set_title(f"{ex}, seed 0")
+        top.axhline(0.5, color="0.5", linewidth=0.8, linestyle=":")
+        top.set_ylim(0.35, 1.02)
+        top.set_xlabel("iteration")
+        bottom.axhline(0, color="0.5", linewidth=0.8, linestyle=":")
+        bottom.set_xlabel(f"lag (iterations {start}–end)")
+        for ax in (top, bottom):
+            ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel(f"D accuracy, {layer}")
+    axes[1][0].set_ylabel("autocorrelation")
+    axes[0][0].legend(loc="lower left", fontsize=7, frameon=False)
+    fig.suptitle("logreg game: a rotation (Dirac-GAN) shows as a regular second peak of the "
+                 "autocorrelation")
+    return _figure_image(fig)
 
 
 def _labelled(cell: StudyCell, cache: Path) -> tuple[str, object]:

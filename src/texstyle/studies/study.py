@@ -297,6 +297,21 @@ def late_accuracy(cell: StudyCell, last: int = 200,
             statistics.fmean(statistics.stdev(v) for v in series))
 
 
+def autocorrelation(values: Sequence[float], max_lag: int) -> list[float]:
+    """The sample autocorrelation at lags 0..max_lag of the series less its least-squares line
+    (a slow drift would otherwise hide a swing on top of it); empty for a straight line."""
+    n = len(values)
+    t_mean, mu = (n - 1) / 2, statistics.fmean(values)
+    slope = (sum((t - t_mean) * (v - mu) for t, v in enumerate(values))
+             / max(sum((t - t_mean) ** 2 for t in range(n)), 1e-12))
+    x = [v - mu - slope * (t - t_mean) for t, v in enumerate(values)]
+    var = sum(a * a for a in x)
+    if var < 1e-12:
+        return []
+    return [sum(x[i] * x[i + lag] for i in range(len(x) - lag)) / var
+            for lag in range(max_lag + 1)]
+
+
 def ripple(cell: StudyCell, layer: str = "relu1_1", start: int = 300,
            max_lag: int = 100) -> tuple[float, int]:
     """How periodic one layer's D accuracy is after iteration ``start``: the highest peak of its
@@ -308,13 +323,9 @@ def ripple(cell: StudyCell, layer: str = "relu1_1", start: int = 300,
     v = [h[f"d_acc/{layer}"] for h in cell.history[start:] if f"d_acc/{layer}" in h]
     if len(v) < 2 * max_lag:
         return math.nan, 0
-    mu = statistics.fmean(v)
-    x = [a - mu for a in v]
-    var = sum(a * a for a in x)
-    if var == 0:
+    acf = autocorrelation(v, max_lag)
+    if not acf:
         return math.nan, 0
-    acf = [sum(x[i] * x[i + lag] for i in range(len(x) - lag)) / var
-           for lag in range(max_lag + 1)]
     crossed = next((lag for lag, a in enumerate(acf) if a < 0), None)
     if crossed is None:
         return math.nan, 0
