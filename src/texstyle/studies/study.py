@@ -51,6 +51,9 @@ STABILISERS: dict[str, dict[str, Any]] = {
     # For logreg R1 is weight decay (γ/2)‖w‖²; γ = 1 held w so small the image was hardly pulled
     # (docs/adversarial.md), so a tenth of it too.
     "r1 0.1": {"r1_weight": 0.1},
+    # D trained every iteration at a fifth of the rate: as much D movement per image step as
+    # every5 without its staleness, which tells "slower D" from "stale D".
+    "slow5": {"disc_lr": 0.002},
 }
 
 
