@@ -30,6 +30,7 @@ from texstyle.studies.study import (
     SEPARATING,
     STABILISERS,
     StudyCell,
+    Summary,
     autocorrelation,
     cell_image,
     late_accuracy,
@@ -79,6 +80,7 @@ def tables(cache: Path) -> str:
         wobble = summarise(x[1] for x in late)
         text.append(f"- {method} ({variant}): {summarise(x[0] for x in late)}; "
                     f"sd within a run {wobble.mean:.3f}\n")
+    text.append(stabiliser_table(cells))
     text.append(per_layer(cells))
     text.append(per_seed(cells))
     seconds = [c.seconds for c in cells]
@@ -126,6 +128,37 @@ def per_layer(cells: list[StudyCell]) -> str:
         text.append(f"- logreg {variant}: periodic in {periodic} of {len(found)}: "
                     + ", ".join(marks) + "\n")
     return "".join(text)
+
+
+def stabiliser_table(cells: list[StudyCell], seed: int = 0) -> str:
+    """The logreg game with each stabiliser against the plain one, at one seed over every
+    exemplar: gaps, how often the covariance gap fell, D's end state, its ripple, the cost."""
+    text = [f"\nThe logreg game's stabilisers, seed {seed}, mean ± sd over exemplars:\n\n"
+            "| logreg game | n | mean gap | cov gap | cov gap below plain | D accuracy | swing "
+            "| periodic | CPU s |\n| --- |" + " ---: |" * 8 + "\n"]
+    plain = {c.spec.exemplar: c for c in select(cells, method="gan logreg") if c.spec.seed == seed}
+    for variant in ("plain", *STABILISERS):
+        found = [c for c in select(cells, method="gan logreg", variant=variant)
+                 if c.spec.seed == seed]
+        if not found:
+            continue
+        below = [c.gaps.cov_gap < plain[c.spec.exemplar].gaps.cov_gap for c in found
+                 if c.spec.exemplar in plain]
+        late = [late_accuracy(c) for c in found]
+        periodic = sum(max((ripple(c, layer)[0] for layer in ("relu1_1", "relu2_1")),
+                           key=lambda p: -1.0 if p != p else p) >= 0.3 for c in found)
+        name = variant if variant == "plain" else f"{variant} {dict(found[0].spec.extra)}"
+        text.append(
+            f"| {name} | {len(found)} | {_pm(summarise(c.gaps.mean_gap for c in found))} | "
+            f"{_pm(summarise(c.gaps.cov_gap for c in found))} | "
+            f"{'—' if variant == 'plain' else f'{sum(below)} of {len(below)}'} | "
+            f"{_pm(summarise(x[0] for x in late))} | {summarise(x[1] for x in late).mean:.3f} | "
+            f"{periodic} of {len(found)} | {summarise(c.cpu_seconds for c in found).mean:.0f} |\n")
+    return "".join(text)
+
+
+def _pm(s: Summary) -> str:
+    return f"{s.mean:.3f}" if s.sd != s.sd else f"{s.mean:.3f} ± {s.sd:.3f}"
 
 
 def per_seed(cells: list[StudyCell]) -> str:
