@@ -43,6 +43,7 @@ from texstyle.studies.study import (
     ripple,
     run_spec,
     select,
+    shallow_ripple,
     study_plan,
     summarise,
 )
@@ -121,8 +122,7 @@ def per_layer(cells: list[StudyCell]) -> str:
         found = select(cells, method="gan logreg", variant=variant)
         marks, periodic = [], 0
         for c in found:
-            peaks = [ripple(c, layer) for layer in ("relu1_1", "relu2_1")]
-            best = max(peaks, key=lambda p: -1.0 if p[0] != p[0] else p[0])
+            best = shallow_ripple(c)
             periodic += best[0] >= 0.3
             marks.append(f"{c.spec.exemplar}/{c.spec.seed} {best[0]:.2f}@{best[1]}")
         text.append(f"- logreg {variant}: periodic in {periodic} of {len(found)}: "
@@ -145,8 +145,7 @@ def stabiliser_table(cells: list[StudyCell], seed: int = 0) -> str:
         below = [c.gaps.cov_gap < plain[c.spec.exemplar].gaps.cov_gap for c in found
                  if c.spec.exemplar in plain]
         late = [late_accuracy(c) for c in found]
-        periodic = sum(max((ripple(c, layer)[0] for layer in ("relu1_1", "relu2_1")),
-                           key=lambda p: -1.0 if p != p else p) >= 0.3 for c in found)
+        periodic = sum(shallow_ripple(c)[0] >= 0.3 for c in found)
         name = variant if variant == "plain" else f"{variant} {dict(found[0].spec.extra)}"
         text.append(
             f"| {name} | {len(found)} | {_pm(summarise(c.gaps.mean_gap for c in found))} | "

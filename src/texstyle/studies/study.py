@@ -337,6 +337,14 @@ def ripple(cell: StudyCell, layer: str = "relu1_1", start: int = 300,
     return acf[lag], lag
 
 
+def shallow_ripple(cell: StudyCell, layers: Sequence[str] = ("relu1_1", "relu2_1")
+                   ) -> tuple[float, int]:
+    """The clearer ``ripple`` of the shallow layers, where the linear game's swing shows (many
+    positions per dimension); (nan, 0) when neither has one."""
+    peaks = [ripple(cell, layer) for layer in layers]
+    return max(peaks, key=lambda p: -math.inf if math.isnan(p[0]) else p[0])
+
+
 def markdown_summary(cells: Sequence[StudyCell], rows: Sequence[tuple[str, str]],
                      exemplars: Sequence[str] = EXEMPLARS) -> str:
     """Per exemplar and over all: mean gap / covariance gap, mean ± sd over seeds (n seeds)."""
